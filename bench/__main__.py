@@ -1,0 +1,235 @@
+"""`./run bench`: webhook ingress throughput vs a bare Starlette endpoint, worker ingestion speed, brief
+lateness for 1,000 interviews starting at once (`bench/reminders.py`) and click-to-`views.open` latency
+under a 10,000-job backlog (`bench/click.py`).
+
+Everything runs on this machine in one command: embedded PostgreSQL and Redis (or DATABASE_URL /
+REDIS_URL), servers and the load generator as separate processes, and the baseline measured in the
+same run with the same server settings. Prints a Markdown table for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import psutil  # type: ignore[import-untyped]
+import redis.asyncio as aioredis
+
+from bench.click import ClickRun, click_benchmark, click_report
+from bench.loadgen import webhook_body
+from bench.reminders import CACHE_MODES, ReminderRun, reminders_benchmark, reminders_report
+from fleet.processes import wait_until
+from shared.db.migrations import apply_migrations, default_directory, load_migrations
+from shared.db.pool import with_database
+from shared.embedded import embedded_postgres, embedded_redis, free_port
+from shared.jobs import enqueue_ashby_event, queue_redis
+
+SECRET = "bench-webhook-secret-of-at-least-32-characters"
+
+
+def _cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+async def _port_open(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    return True
+
+
+async def http_benchmark(
+    app: str, env: dict[str, str], *, connections: int, warmup_s: float, duration_s: float
+) -> dict[str, object]:
+    port = free_port()
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.server", app, str(port), env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await wait_until(lambda: _port_open(port), what=f"the {app} server")
+        cpu_before = _cpu_seconds(server.pid)
+        load = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.loadgen", str(port), SECRET, str(connections), str(warmup_s), str(duration_s),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await load.communicate()
+        result = dict(json.loads(out))
+        # Requests per CPU-second of the server process: its capacity per process, independent of how the
+        # two cores are shared with the load generator and Redis.
+        result["per_cpu_s"] = round(result["total_requests"] / (_cpu_seconds(server.pid) - cpu_before), 1)
+        return result
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+async def ingest_benchmark(database_url: str, redis_url: str, count: int) -> dict[str, object]:
+    queue = queue_redis(redis_url)
+    try:
+        await queue.flushdb()
+        for n in range(count):
+            await enqueue_ashby_event(queue, webhook_body(n))
+    finally:
+        await queue.aclose()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}
+    started = time.perf_counter()
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fleet.cli", "worker", "--queue", "default", "--burst", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    await worker.wait()
+    elapsed = time.perf_counter() - started
+    conn = await asyncpg.connect(database_url)
+    try:
+        stored = await conn.fetchval("SELECT count(*) FROM interview_schedules")
+    finally:
+        await conn.close()
+    return {"webhooks": count, "stored": stored, "seconds": round(elapsed, 2), "per_second": round(count / elapsed, 1)}
+
+
+async def fresh_database(server_url: str) -> str:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute('DROP DATABASE IF EXISTS "fleet_bench" WITH (FORCE)')
+        await conn.execute('CREATE DATABASE "fleet_bench"')
+    finally:
+        await conn.close()
+    url = with_database(server_url, "fleet_bench")
+    conn = await asyncpg.connect(url)
+    try:
+        await apply_migrations(conn, load_migrations(default_directory()))
+    finally:
+        await conn.close()
+    return url
+
+
+async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
+    env = {"REDIS_URL": redis_url, "ASHBY_WEBHOOK_SECRET": SECRET, "LOG_LEVEL": "INFO"}
+    results: dict[str, dict[str, object]] = {}
+    if args.only in (None, "http"):
+        for app in ("bare", "ingress"):
+            await aioredis.Redis.from_url(redis_url).flushdb()
+            results[app] = await http_benchmark(
+                app, env, connections=args.connections, warmup_s=args.warmup, duration_s=args.duration
+            )
+    if args.only in (None, "ingest"):
+        results["ingest"] = await ingest_benchmark(await fresh_database(pg_server), redis_url, args.webhooks)
+    if args.only in (None, "reminders"):
+        with log_dir(args, "reminders") as logs:
+            results["reminders"] = await reminders_benchmark(
+                await fresh_database(pg_server), redis_url, reminder_run(args), logs
+            )
+    if args.only in (None, "click"):
+        with log_dir(args, "click") as logs:
+            results["click"] = await click_benchmark(await fresh_database(pg_server), redis_url, click_run(args), logs)
+    print(report(results, args))
+    if args.json:
+        print(json.dumps(results, default=str))
+
+
+@contextlib.contextmanager
+def log_dir(args: argparse.Namespace, name: str) -> Iterator[Path]:
+    """Where the benchmark's worker processes write their logs: `--keep-logs DIR/name`, else a temporary directory."""
+    if args.keep_logs:
+        kept = Path(args.keep_logs) / name
+        kept.mkdir(parents=True, exist_ok=True)
+        yield kept
+        return
+    with tempfile.TemporaryDirectory(prefix="fleet-bench-logs-") as logs:
+        yield Path(logs)
+
+
+def reminder_run(args: argparse.Namespace) -> ReminderRun:
+    return ReminderRun(
+        interviews=args.interviews or (100 if args.quick else 1000),
+        workers=args.reminder_workers,
+        slack_budget=args.slack_budget,
+        ashby_cache=args.ashby_cache,
+        margin_s=args.reminder_margin or (45.0 if args.quick else 60.0),
+    )
+
+
+def click_run(args: argparse.Namespace) -> ClickRun:
+    return ClickRun(clicks=args.clicks or (20 if args.quick else 70), backlog=args.backlog, workers=args.click_workers)
+
+
+def report(results: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
+    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", ""]
+    if "bare" in results:
+        bare, ours = results["bare"], results["ingress"]
+        ratio = float(ours["rps"]) / float(bare["rps"])  # type: ignore[arg-type]
+        cpu_ratio = float(ours["per_cpu_s"]) / float(bare["per_cpu_s"])  # type: ignore[arg-type]
+        lines += [
+            f"POST /webhooks/ashby, {args.connections} connections, {args.duration:g} s measured after "
+            f"{args.warmup:g} s warm-up:",
+            "",
+            "| endpoint | requests/s | requests per server CPU-second | p50 ms | p99 ms | statuses |",
+            "|---|---|---|---|---|---|",
+            f"| bare Starlette (read body, 204) | {bare['rps']} | {bare['per_cpu_s']} | {bare['p50_ms']} | "
+            f"{bare['p99_ms']} | {bare['statuses']} |",
+            f"| ingress (verify + decode + enqueue) | {ours['rps']} | {ours['per_cpu_s']} | {ours['p50_ms']} | "
+            f"{ours['p99_ms']} | {ours['statuses']} |",
+            "",
+            f"Ingress = {ratio:.0%} of the bare endpoint's requests/s and {cpu_ratio:.0%} of its requests per server "
+            f"CPU-second (target >= 40%); p99 {ours['p99_ms']} ms (target < 20 ms).",
+            "",
+        ]
+    if "ingest" in results:
+        ing = results["ingest"]
+        lines.append(
+            f"Worker ingestion: {ing['webhooks']} distinct schedule webhooks -> {ing['stored']} schedules stored in "
+            f"{ing['seconds']} s ({ing['per_second']}/s) by one `fleet worker --queue default` (target < 60 s)."
+        )
+    if "reminders" in results:
+        lines += ["", *reminders_report(results["reminders"])]
+    if "click" in results:
+        lines += ["", *click_report(results["click"])]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="bench")
+    parser.add_argument("--only", choices=["http", "ingest", "reminders", "click"])
+    parser.add_argument("--quick", action="store_true", help="smaller reminder and click runs (about a minute each)")
+    parser.add_argument("--json", action="store_true", help="also print every figure as one JSON line")
+    parser.add_argument("--keep-logs", metavar="DIR", help="keep the issue-4 benchmarks' worker logs in DIR")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--webhooks", type=int, default=5000)
+    reminders = parser.add_argument_group("reminders (issue 4)")
+    reminders.add_argument("--interviews", type=int, help="interviews at once, 3 interviewers each (1000; quick 100)")
+    reminders.add_argument("--reminder-workers", type=int, default=2, help="`fleet worker --queue default` processes")
+    reminders.add_argument("--slack-budget", type=float, help="SLACK_MESSAGES_PER_SECOND (default: the product's, 10)")
+    reminders.add_argument("--ashby-cache", choices=CACHE_MODES, default="stale",
+                           help="the Ashby metadata cache at the due time: fetched days ago (stale), within the hour "
+                           "(fresh) or never (cold)")
+    reminders.add_argument("--reminder-margin", type=float, help="s from scheduling to the due instant (60; quick 45)")
+    click = parser.add_argument_group("click (issue 4)")
+    click.add_argument("--clicks", type=int, help="clicks per condition (70; --quick 20)")
+    click.add_argument("--backlog", type=int, default=10_000, help="default jobs kept queued")
+    click.add_argument("--click-workers", type=int, default=2, help="busy `fleet worker --queue default` processes")
+    args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fleet-bench-")))
+        pg_server = os.environ.get("DATABASE_URL") or stack.enter_context(embedded_postgres(data, delete=True))
+        redis_url = os.environ.get("REDIS_URL") or stack.enter_context(embedded_redis(data / "redis"))
+        asyncio.run(run(args, pg_server, redis_url))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Serve either the real ingress or a bare Starlette endpoint with identical uvicorn settings.
+
+python -m bench.server ingress|bare PORT
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ingress.app import create_app
+from shared.logs import configure_logging
+from shared.settings import load_settings
+
+
+async def bare_endpoint(request: Request) -> Response:
+    await request.body()
+    return Response(status_code=204)
+
+
+def main() -> None:
+    which, port = sys.argv[1], int(sys.argv[2])
+    settings = load_settings(os.environ)
+    configure_logging(level=settings.log_level, fmt="json")
+    app = (
+        create_app(settings)
+        if which == "ingress"
+        else Starlette(routes=[Route("/webhooks/ashby", bare_endpoint, methods=["POST"])])
+    )
+    # The same arguments `fleet ingress` uses.
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, server_header=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The `fleet` command: ingress, worker, migrate, demo and the simulators.
+
+Settings are read from the environment once here, at process start, and passed down explicitly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from shared.logs import configure_logging
+from shared.settings import Settings, SettingsError, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fleet", description="Ashby <-> Slack interview-loop worker fleet")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingress = commands.add_parser("ingress", help="run the HTTP ingress (webhooks, Slack interactions, health)")
+    ingress.add_argument("--host")
+    ingress.add_argument("--port", type=int)
+
+    worker = commands.add_parser("worker", help="run an arq worker for one queue")
+    worker.add_argument("--queue", choices=["interactive", "default"], required=True)
+    worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
+
+    commands.add_parser("migrate", help="apply pending SQL migrations (safe to run from several replicas)")
+    commands.add_parser("demo", help="run the whole fleet on embedded PostgreSQL and Redis with a sample interview")
+
+    people = commands.add_parser("people", help="the Ashby user to Slack user directory")
+    people_commands = people.add_subparsers(dest="people_command", required=True)
+    people_commands.add_parser("unmatched", help="interviewers who cannot be reminded in Slack, and why")
+    mapping = people_commands.add_parser("map", help="map an Ashby user to a Slack user by hand (wins over lookups)")
+    mapping.add_argument("ashby_user_id")
+    mapping.add_argument("slack_user_id")
+    mapping.add_argument("--tz", help="IANA time zone, e.g. Europe/Berlin (default: keep what Slack said)")
+
+    sim = commands.add_parser("sim", help="run an Ashby or Slack simulator")
+    sim.add_argument("system", choices=["ashby", "slack"])
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, required=True)
+    sim.add_argument("--webhook-url", help="Ashby: where to send signed webhooks")
+    sim.add_argument("--interactions-url", help="Slack: where to send signed interaction payloads")
+
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+
+    if args.command == "ingress":
+        return run_ingress(settings, host=args.host or settings.host, port=args.port or settings.port)
+    if args.command == "worker":
+        return asyncio.run(run_worker(settings, args.queue, burst=args.burst))
+    if args.command == "migrate":
+        return asyncio.run(run_migrate(settings))
+    if args.command == "demo":
+        from fleet.demo import run_demo
+
+        return run_demo(settings)
+    if args.command == "people":
+        return asyncio.run(run_people(settings, args))
+    return asyncio.run(run_simulator(settings, args))
+
+
+def _require_services(settings: Settings) -> str | None:
+    missing = [
+        name
+        for name, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url))
+        if not value
+    ]
+    if missing:
+        return f"{' and '.join(missing)} must be set (or run `fleet demo`, which starts embedded servers)"
+    return None
+
+
+def run_ingress(settings: Settings, *, host: str, port: int) -> int:
+    import uvicorn
+
+    from ingress.app import create_app
+
+    if settings.redis_url is None:
+        print("REDIS_URL must be set (or run `fleet demo`, which starts embedded servers)", file=sys.stderr)
+        return 2
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False, server_header=False)
+    return 0
+
+
+async def run_worker(settings: Settings, queue: str, *, burst: bool = False) -> int:
+    from shared.db.migrations import MigrationError
+    from workers.main import create_worker
+
+    problem = _require_services(settings)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    worker = create_worker(settings, queue, burst=burst)
+    try:
+        await worker.async_run()
+    except asyncio.CancelledError:
+        pass  # SIGTERM/SIGINT: arq cancelled its main task after re-queueing running jobs
+    except MigrationError as exc:
+        print(f"worker refused to start: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await worker.close()
+    return 0
+
+
+async def run_migrate(settings: Settings) -> int:
+    import asyncpg
+    import structlog
+
+    from shared.db.migrations import MigrationError, apply_migrations, default_directory, load_migrations
+
+    if settings.database_url is None:
+        print("DATABASE_URL must be set (or run `fleet demo`, which starts embedded servers)", file=sys.stderr)
+        return 2
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        applied = await apply_migrations(conn, load_migrations(default_directory()))
+    except MigrationError as exc:
+        print(f"migrations refused: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await conn.close()
+    structlog.get_logger("migrate").info("migrations_applied", applied=applied or "none pending")
+    return 0
+
+
+async def run_people(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from shared.db.pool import create_pool
+    from shared.people import list_unmatched, set_override
+
+    if settings.database_url is None:
+        print("DATABASE_URL must be set", file=sys.stderr)
+        return 2
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        if args.people_command == "map":
+            person = await set_override(pool, args.ashby_user_id, args.slack_user_id, tz=args.tz)
+            print(f"{person.ashby_user_id} -> {person.slack_user_id} ({person.tz or 'time zone unknown'}), manual")
+            return 0
+        rows = await list_unmatched(pool, now=datetime.now(UTC))
+    finally:
+        await pool.close()
+    if not rows:
+        print("Every interviewer is matched to a Slack account.")
+    for row in rows:
+        # Operators need the address to fix the mismatch; this is a terminal, not a log.
+        print(
+            f"{row.ashby_user_id}\t{row.name or '?'}\t{row.email or '-'}\t{row.status}: {row.reason}"
+            f"\t{row.upcoming_interviews} upcoming interview(s)"
+        )
+    return 0
+
+
+async def run_simulator(settings: Settings, args: argparse.Namespace) -> int:
+    if args.system == "ashby":
+        from sim.ashby.server import serve as serve_ashby
+
+        await serve_ashby(
+            host=args.host,
+            port=args.port,
+            api_key=settings.ashby_api_key,
+            webhook_url=args.webhook_url,
+            webhook_secret=settings.ashby_webhook_secret,
+        )
+    else:
+        from sim.slack.server import serve as serve_slack
+
+        await serve_slack(
+            host=args.host,
+            port=args.port,
+            token=settings.slack_bot_token,
+            signing_secret=settings.slack_signing_secret,
+            interactions_url=args.interactions_url,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

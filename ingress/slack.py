@@ -1,0 +1,201 @@
+"""POST /slack/interactions: verify (v0, 5-minute window, raw body) -> decode -> open or validate -> enqueue -> ack.
+
+Slack gives 3 s to answer and a trigger_id dies 3 s after the click, so the ingress itself opens the
+feedback modal a worker pre-rendered into Redis (or a loading view a worker fills), and validates a
+submission against the cached field map so errors show inline. Everything else is a queued job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+import msgspec
+import structlog
+from redis.exceptions import RedisError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ingress.http import BodyTooLarge, JSONResponse, error, read_body
+from shared import jobs
+from shared.blocks import OPEN_RESUME
+from shared.errors import FleetError
+from shared.feedback_form import validate_submission
+from shared.modal_cache import CachedModal, load_modal, parse_modal_key
+from shared.modal_views import ALREADY_SUBMITTED, EXPIRED, NOT_YOURS, SUBMITTING, loading_view, notice_view
+from shared.payloads.slack import (
+    INTERACTION_TYPES,
+    BlockActions,
+    Interaction,
+    ViewClosed,
+    ViewSubmission,
+    interaction_decoder,
+    type_decoder,
+)
+from shared.signatures import SLACK_MAX_AGE_S, verify_slack
+
+OPEN_ACTIONS = frozenset({"open_feedback_form", "reopen_feedback_form"})
+FEEDBACK_CALLBACK = "feedback_submit"
+REPLAY_PREFIX = "fleet:slack-replay:"
+# What a Redis outage raises, as in ingress/ashby.py (the enqueue batcher hands callers plain OSErrors too).
+QUEUE_ERRORS = (RedisError, OSError, TimeoutError)
+log = structlog.get_logger("ingress.slack")
+
+
+async def slack_interactions(request: Request) -> Response:
+    state = request.app.state
+    try:
+        body = await read_body(request)
+    except BodyTooLarge:
+        return error(413, "body larger than 1 MiB")
+    timestamp = request.headers.get("x-slack-request-timestamp")
+    signature = request.headers.get("x-slack-signature")
+    if not verify_slack(state.settings.slack_signing_secret, body, timestamp, signature, now=state.clock()):
+        log.warning("slack_interaction_rejected", reason="missing, invalid or expired signature")
+        return error(401, "missing, invalid or expired Slack signature")
+    try:
+        if not await _first_delivery(state.queue, str(signature)):
+            log.warning("slack_interaction_rejected", reason="replayed")
+            return error(401, "replayed Slack request")
+        payload = _payload(body)
+        if type_decoder.decode(payload).type not in INTERACTION_TYPES:
+            return Response(status_code=200)
+        interaction = interaction_decoder.decode(payload)
+    except (ValueError, RecursionError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        # RecursionError: msgspec's answer to JSON nested deeper than the interpreter's recursion limit.
+        return error(400, f"malformed interaction payload: {exc}")
+    except QUEUE_ERRORS as exc:
+        return _queue_unavailable(exc)
+    try:
+        return await _dispatch(request, interaction)
+    except QUEUE_ERRORS as exc:
+        return _queue_unavailable(exc)
+
+
+def _queue_unavailable(exc: Exception) -> Response:
+    log.error("slack_interaction_not_queued", error=type(exc).__name__)
+    return error(503, "queue unavailable, retry later")
+
+
+async def _first_delivery(redis: Any, signature: str) -> bool:
+    """A signature seen before inside the 5-minute window is a replay (Slack signs every delivery anew)."""
+    key = REPLAY_PREFIX + hashlib.sha256(signature.encode()).hexdigest()[:32]
+    return bool(await redis.set(key, b"1", nx=True, ex=2 * SLACK_MAX_AGE_S))
+
+
+def _payload(body: bytes) -> bytes:
+    fields = parse_qs(body.decode("utf-8"), strict_parsing=False)
+    values = fields.get("payload")
+    if not values or len(values) != 1:
+        raise ValueError("expected exactly one form field `payload`")
+    return values[0].encode()
+
+
+async def _dispatch(request: Request, interaction: Interaction) -> Response:
+    if isinstance(interaction, BlockActions):
+        return await _on_action(request, interaction)
+    if interaction.view.callback_id != FEEDBACK_CALLBACK:
+        return Response(status_code=200)
+    if isinstance(interaction, ViewSubmission):
+        return await _on_submission(request, interaction)
+    return await _on_close(request, interaction)
+
+
+async def _on_action(request: Request, interaction: BlockActions) -> Response:
+    state = request.app.state
+    action = interaction.actions[0] if interaction.actions else None
+    if action is None:
+        return Response(status_code=200)
+    if action.action_id == OPEN_RESUME and parse_modal_key(action.value):
+        modal = await load_modal(state.queue, str(action.value))
+        if modal is not None and modal.slack_user_id != interaction.user.id:
+            log.warning("resume_link_refused", reason="clicking user is not the interviewer")
+            return Response(status_code=200)
+        await jobs.enqueue_interactive(
+            state.queue,
+            jobs.SEND_RESUME_LINK,
+            action.value,
+            interaction.user.id,
+            job_id=f"resume:{action.value}:{interaction.trigger_id}",
+        )
+        return Response(status_code=200)
+    if action.action_id not in OPEN_ACTIONS or not parse_modal_key(action.value):
+        return Response(status_code=200)
+    key = str(action.value)
+    modal = await load_modal(state.queue, key)
+    user_id = interaction.user.id
+    if modal is not None and modal.slack_user_id != user_id:
+        log.warning("feedback_form_refused", reason="clicking user is not the interviewer")
+        await _open(request, interaction.trigger_id, notice_view(NOT_YOURS), key, user_id, notify_on_failure=False)
+        return Response(status_code=200)
+    if modal is not None:
+        view = notice_view(ALREADY_SUBMITTED) if modal.submitted else modal.view
+        await _open(request, interaction.trigger_id, view, key, user_id)
+        return Response(status_code=200)
+    view_id = await _open(request, interaction.trigger_id, loading_view(key), key, user_id)
+    if view_id:
+        await jobs.enqueue_interactive(
+            state.queue, jobs.HYDRATE_MODAL, key, view_id, user_id, job_id=f"hydrate:{view_id}"
+        )
+    return Response(status_code=200)
+
+
+async def _open(
+    request: Request, trigger_id: str, view: dict[str, Any], key: str, user_id: str, *, notify_on_failure: bool = True
+) -> str | None:
+    """views.open inside the trigger's 3 s; an expired trigger is told to the interviewer by a queued DM
+    (never to someone who clicked another interviewer's button)."""
+    started = time.perf_counter()
+    try:
+        view_id: str = await request.app.state.slack.open_view(trigger_id, view)
+    except FleetError as exc:
+        log.warning("views_open_failed", error=type(exc).__name__, code=getattr(exc, "code", None))
+        if not notify_on_failure:
+            return None
+        await jobs.enqueue_interactive(
+            request.app.state.queue, jobs.NOTIFY_OPEN_FAILED, key, user_id, job_id=f"open-failed:{trigger_id}"
+        )
+        return None
+    log.info("views_open", ms=round((time.perf_counter() - started) * 1000, 2))
+    return view_id
+
+
+async def _on_submission(request: Request, interaction: ViewSubmission) -> Response:
+    state = request.app.state
+    key = interaction.view.private_metadata
+    modal: CachedModal | None = await load_modal(state.queue, key) if parse_modal_key(key) else None
+    if modal is None or modal.field_map is None:
+        return JSONResponse({"response_action": "update", "view": notice_view(EXPIRED)})
+    if modal.slack_user_id != interaction.user.id:
+        log.warning("feedback_submission_refused", reason="submitting user is not the interviewer")
+        first_block = modal.field_map.fields[0].block_id if modal.field_map.fields else "feedback"
+        return JSONResponse({"response_action": "errors", "errors": {first_block: NOT_YOURS}})
+    if modal.submitted:  # a form left open while the feedback went in (another tab, or Ashby's UI)
+        return JSONResponse({"response_action": "update", "view": notice_view(ALREADY_SUBMITTED)})
+    values = interaction.view.state.values
+    errors = validate_submission(values, modal.field_map)
+    if errors:
+        return JSONResponse({"response_action": "errors", "errors": errors})
+    await jobs.enqueue_interactive(
+        state.queue, jobs.SUBMIT_FEEDBACK, key, interaction.user.id, values, job_id=f"submit:{key}"
+    )
+    return JSONResponse({"response_action": "update", "view": notice_view(SUBMITTING)})
+
+
+async def _on_close(request: Request, interaction: ViewClosed) -> Response:
+    key = interaction.view.private_metadata
+    if not parse_modal_key(key):
+        return Response(status_code=200)
+    # As for a submission: another user's answers are not queued (on a cache miss the job checks instead).
+    modal = await load_modal(request.app.state.queue, key)
+    if modal is not None and modal.slack_user_id != interaction.user.id:
+        log.warning("feedback_draft_refused", reason="closing user is not the interviewer")
+        return Response(status_code=200)
+    values = interaction.view.state.values
+    digest = hashlib.sha256(msgspec.json.encode(values)).hexdigest()[:16]
+    await jobs.enqueue_interactive(
+        request.app.state.queue, jobs.SAVE_DRAFT, key, interaction.user.id, values, job_id=f"draft:{key}:{digest}"
+    )
+    return Response(status_code=200)

@@ -1,0 +1,173 @@
+"""Queries for feedback: what exists in Ashby, our own submissions, and drafts.
+
+Invariants: `feedback_received` has one row per (event, interviewer) and recording it skips every
+pending reminder of that pair in the same transaction; a submission row is claimed before the Ashby
+call and is final once `submitted`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+
+async def record_received(
+    pool: asyncpg.Pool,
+    *,
+    event_id: str,
+    interviewer_id: str,
+    source: str,
+    ashby_submission_id: str | None,
+    submitted_at: datetime | None,
+) -> bool:
+    """Remember that this interviewer's feedback for this event exists; True the first time."""
+    async with pool.acquire() as conn, conn.transaction():
+        inserted = await conn.fetchval(
+            "INSERT INTO feedback_received (event_id, interviewer_id, source, ashby_submission_id, submitted_at) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
+            event_id,
+            interviewer_id,
+            source,
+            ashby_submission_id,
+            submitted_at,
+        )
+        await conn.execute(
+            "UPDATE reminders SET state = 'skipped', skip_reason = 'feedback_submitted', lease_until = NULL, "
+            "updated_at = now() WHERE event_id = $1 AND interviewer_id = $2 AND kind <> 'escalation' "
+            "AND state = 'pending'",
+            event_id,
+            interviewer_id,
+        )
+    return bool(inserted)
+
+
+async def has_feedback(pool: asyncpg.Pool, event_id: str, interviewer_id: str) -> bool:
+    return bool(
+        await pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM feedback_received WHERE event_id = $1 AND interviewer_id = $2)",
+            event_id,
+            interviewer_id,
+        )
+    )
+
+
+async def claim_submission(
+    pool: asyncpg.Pool,
+    *,
+    event_id: str,
+    interviewer_id: str,
+    slack_user_id: str,
+    field_submissions: list[dict[str, Any]],
+) -> bool:
+    """Mark the pair as being submitted; False when it was already submitted (nothing more to do)."""
+    state = await pool.fetchval(
+        """
+        INSERT INTO feedback_submissions (event_id, interviewer_id, slack_user_id, state, field_submissions)
+        VALUES ($1, $2, $3, 'submitting', $4)
+        ON CONFLICT (event_id, interviewer_id) DO UPDATE SET
+            state = 'submitting', slack_user_id = excluded.slack_user_id,
+            field_submissions = excluded.field_submissions, error = NULL,
+            attempts = feedback_submissions.attempts + 1, updated_at = now()
+        WHERE feedback_submissions.state <> 'submitted'
+        RETURNING state
+        """,
+        event_id,
+        interviewer_id,
+        slack_user_id,
+        field_submissions,
+    )
+    return state is not None
+
+
+async def finish_submission(
+    pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, ashby_submission_id: str | None
+) -> None:
+    await pool.execute(
+        "UPDATE feedback_submissions SET state = 'submitted', ashby_submission_id = $3, error = NULL, "
+        "updated_at = now() "
+        "WHERE event_id = $1 AND interviewer_id = $2",
+        event_id,
+        interviewer_id,
+        ashby_submission_id,
+    )
+
+
+async def fail_submission(pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, error: str) -> None:
+    await pool.execute(
+        "UPDATE feedback_submissions SET state = 'failed', error = $3, updated_at = now() "
+        "WHERE event_id = $1 AND interviewer_id = $2 AND state = 'submitting'",
+        event_id,
+        interviewer_id,
+        error,
+    )
+
+
+async def submission_state(pool: asyncpg.Pool, event_id: str, interviewer_id: str) -> str | None:
+    state: str | None = await pool.fetchval(
+        "SELECT state FROM feedback_submissions WHERE event_id = $1 AND interviewer_id = $2", event_id, interviewer_id
+    )
+    return state
+
+
+async def save_draft(pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, state_values: dict[str, Any]) -> None:
+    await pool.execute(
+        "INSERT INTO feedback_drafts (event_id, interviewer_id, state_values) VALUES ($1, $2, $3) "
+        "ON CONFLICT (event_id, interviewer_id) DO UPDATE SET state_values = excluded.state_values, updated_at = now()",
+        event_id,
+        interviewer_id,
+        state_values,
+    )
+
+
+async def load_draft(pool: asyncpg.Pool, event_id: str, interviewer_id: str) -> dict[str, Any] | None:
+    draft: dict[str, Any] | None = await pool.fetchval(
+        "SELECT state_values FROM feedback_drafts WHERE event_id = $1 AND interviewer_id = $2", event_id, interviewer_id
+    )
+    return draft
+
+
+async def delete_draft(pool: asyncpg.Pool, event_id: str, interviewer_id: str) -> None:
+    await pool.execute(
+        "DELETE FROM feedback_drafts WHERE event_id = $1 AND interviewer_id = $2", event_id, interviewer_id
+    )
+
+
+async def record_synced(
+    pool: asyncpg.Pool, found: list[tuple[str, str, str, datetime | None]]
+) -> list[tuple[str, str, str]]:
+    """Record feedback seen in Ashby for events we track; return the (event, interviewer, submission) pairs
+    that are new, whose pending reminders were skipped in the same transaction."""
+    if not found:
+        return []
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            """
+            INSERT INTO feedback_received (event_id, interviewer_id, source, ashby_submission_id, submitted_at)
+            SELECT f.event_id, f.interviewer_id, 'ashby', f.submission_id, f.submitted_at
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+                 AS f (event_id, interviewer_id, submission_id, submitted_at)
+            JOIN event_interviewers i ON i.event_id = f.event_id AND i.user_id = f.interviewer_id
+            ON CONFLICT DO NOTHING
+            RETURNING event_id, interviewer_id, ashby_submission_id
+            """,
+            [f[0] for f in found],
+            [f[1] for f in found],
+            [f[2] for f in found],
+            [f[3] for f in found],
+        )
+        new = [(r["event_id"], r["interviewer_id"], r["ashby_submission_id"]) for r in rows]
+        if new:
+            await conn.execute(
+                """
+                UPDATE reminders r SET state = 'skipped', skip_reason = 'feedback_submitted', lease_until = NULL,
+                    updated_at = now()
+                FROM unnest($1::text[], $2::text[]) AS n (event_id, interviewer_id)
+                WHERE r.event_id = n.event_id AND r.interviewer_id = n.interviewer_id
+                  AND r.kind <> 'escalation' AND r.state = 'pending'
+                """,
+                [n[0] for n in new],
+                [n[1] for n in new],
+            )
+    return new

@@ -1,0 +1,274 @@
+"""Queries for reminders: plan them from the mirrored schedules, claim due ones, record what happened.
+
+Invariants: a row is claimed (`pending -> sending` with a lease, FOR UPDATE SKIP LOCKED) before anything
+is sent, and only a `sending` row whose lease the caller holds can become `sent`; `sent` and `skipped`
+are final. Planning never touches a row that is not `pending`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from shared.reminders import (
+    ExistingReminder,
+    ReminderEvent,
+    ReminderInterviewer,
+    ReminderPolicy,
+    drop_missed,
+    plan_reminders,
+    reconcile,
+)
+
+_PLAN_INPUTS = """
+SELECT e.id AS event_id, e.start_time, e.end_time, e.removed_at IS NOT NULL AS event_removed,
+       s.status = 'Cancelled' AS cancelled, i.user_id, i.feedback_required,
+       i.removed_at IS NOT NULL AS interviewer_removed, p.slack_tz,
+       f.event_id IS NOT NULL AS has_feedback
+FROM interview_events e
+JOIN interview_schedules s ON s.id = e.schedule_id
+JOIN event_interviewers i ON i.event_id = e.id
+LEFT JOIN people p ON p.ashby_user_id = i.user_id
+LEFT JOIN feedback_received f ON f.event_id = e.id AND f.interviewer_id = i.user_id
+WHERE e.id = ANY($1)
+"""
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    inserted: int = 0
+    rescheduled: int = 0
+    skipped: int = 0
+
+
+def _skip_reason(row: asyncpg.Record) -> str:
+    if row["has_feedback"]:
+        return "feedback_submitted"
+    if row["cancelled"]:
+        return "event_cancelled"
+    if row["event_removed"]:
+        return "event_removed"
+    if row["interviewer_removed"]:
+        return "interviewer_removed"
+    return "rescheduled"
+
+
+async def plan_events(pool: asyncpg.Pool, event_ids: list[str], policy: ReminderPolicy, *, now: datetime) -> PlanResult:
+    """Bring every interviewer's reminders for these events in line with the current schedule."""
+    inserted = rescheduled = skipped = 0
+    async with pool.acquire() as conn, conn.transaction():
+        inputs = await conn.fetch(_PLAN_INPUTS, event_ids)
+        stored: dict[tuple[str, str], list[ExistingReminder]] = defaultdict(list)
+        for r in await conn.fetch(
+            "SELECT event_id, interviewer_id, kind, sequence, state, due_at FROM reminders "
+            "WHERE event_id = ANY($1) FOR UPDATE",
+            event_ids,
+        ):
+            stored[(r["event_id"], r["interviewer_id"])].append(
+                ExistingReminder(r["kind"], r["sequence"], r["state"], r["due_at"])
+            )
+        inserts, moves, skips = [], [], []
+        for row in inputs:
+            key = (row["event_id"], row["user_id"])
+            event = ReminderEvent(
+                id=row["event_id"],
+                start=row["start_time"],
+                end=row["end_time"],
+                cancelled=row["cancelled"],
+                removed=row["event_removed"],
+            )
+            interviewer = ReminderInterviewer(
+                ashby_user_id=row["user_id"], feedback_required=row["feedback_required"], tz=row["slack_tz"]
+            )
+            wanted = (
+                []
+                if row["has_feedback"] or row["interviewer_removed"]
+                else drop_missed(plan_reminders(event, interviewer, policy, now=now), now=now)
+            )
+            changes = reconcile(stored.get(key, []), wanted, skip_reason=_skip_reason(row))
+            inserts += [(*key, p.kind, p.sequence, p.due_at) for p in changes.insert]
+            moves += [(*key, m.kind, m.sequence, m.due_at) for m in changes.reschedule]
+            skips += [(*key, s.kind, s.sequence, s.reason) for s in changes.skip]
+        if inserts:
+            await conn.executemany(
+                "INSERT INTO reminders (event_id, interviewer_id, kind, sequence, due_at) VALUES ($1, $2, $3, $4, $5) "
+                "ON CONFLICT DO NOTHING",
+                inserts,
+            )
+        if moves:
+            await conn.executemany(
+                "UPDATE reminders SET due_at = $5, updated_at = now() "
+                "WHERE event_id = $1 AND interviewer_id = $2 AND kind = $3 AND sequence = $4 AND state = 'pending'",
+                moves,
+            )
+        if skips:
+            await conn.executemany(
+                "UPDATE reminders SET state = 'skipped', skip_reason = $5, updated_at = now() "
+                "WHERE event_id = $1 AND interviewer_id = $2 AND kind = $3 AND sequence = $4 AND state = 'pending'",
+                skips,
+            )
+        inserted, rescheduled, skipped = len(inserts), len(moves), len(skips)
+    return PlanResult(inserted, rescheduled, skipped)
+
+
+async def events_of_interviewer(pool: asyncpg.Pool, ashby_user_id: str, *, now: datetime) -> list[str]:
+    """Events still ahead of or awaiting this interviewer, to re-plan once their time zone is known."""
+    rows = await pool.fetch(
+        "SELECT DISTINCT event_id FROM reminders WHERE interviewer_id = $1 AND state = 'pending' "
+        "UNION SELECT i.event_id FROM event_interviewers i JOIN interview_events e ON e.id = i.event_id "
+        "WHERE i.user_id = $1 AND e.end_time > $2::timestamptz - interval '30 days'",
+        ashby_user_id,
+        now,
+    )
+    return [r["event_id"] for r in rows]
+
+
+async def claim_due(pool: asyncpg.Pool, *, now: datetime, lease: timedelta, limit: int = 500) -> list[tuple[int, int]]:
+    """Claim due pending reminders, and sending ones whose lease expired (their worker died).
+
+    Returns (id, attempt) pairs: the attempt number names this claim, so only its holder can record it.
+    """
+    rows = await pool.fetch(
+        """
+        UPDATE reminders SET state = 'sending', lease_until = $2, attempts = attempts + 1, updated_at = now()
+        WHERE id IN (
+            SELECT id FROM reminders
+            WHERE (state = 'pending' AND due_at <= $1) OR (state = 'sending' AND lease_until < $1)
+            ORDER BY due_at
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING id, attempts
+        """,
+        now,
+        now + lease,
+        limit,
+    )
+    return [(r["id"], r["attempts"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class ReminderRow:
+    id: int
+    event_id: str
+    interviewer_id: str
+    kind: str
+    sequence: int
+    due_at: datetime
+    state: str
+    attempts: int
+
+
+async def renew_claim(
+    pool: asyncpg.Pool, reminder_id: int, *, attempt: int, now: datetime, lease: timedelta
+) -> ReminderRow | None:
+    """Extend the lease of claim `attempt` and return the row; None if the claim is no longer current."""
+    row = await pool.fetchrow(
+        "UPDATE reminders SET lease_until = $3, updated_at = now() WHERE id = $1 AND state = 'sending' "
+        "AND attempts = $2 RETURNING id, event_id, interviewer_id, kind, sequence, due_at, state, attempts",
+        reminder_id,
+        attempt,
+        now + lease,
+    )
+    return None if row is None else ReminderRow(**dict(row))
+
+
+async def mark_sent(
+    pool: asyncpg.Pool, reminder_id: int, *, attempt: int, channel: str, ts: str, now: datetime
+) -> bool:
+    status = await pool.execute(
+        "UPDATE reminders SET state = 'sent', channel = $2, ts = $3, sent_at = $4, lease_until = NULL, "
+        "updated_at = now() "
+        "WHERE id = $1 AND state = 'sending' AND attempts = $5",
+        reminder_id,
+        channel,
+        ts,
+        now,
+        attempt,
+    )
+    return str(status).endswith(" 1")
+
+
+async def mark_skipped(pool: asyncpg.Pool, reminder_ids: list[int], reason: str) -> None:
+    await pool.execute(
+        "UPDATE reminders SET state = 'skipped', skip_reason = $2, lease_until = NULL, updated_at = now() "
+        "WHERE id = ANY($1) AND state IN ('pending', 'sending')",
+        reminder_ids,
+        reason,
+    )
+
+
+async def release(pool: asyncpg.Pool, reminder_id: int) -> None:
+    """Give a claimed reminder back (e.g. Slack is rate limiting) so the next dispatch can take it."""
+    await pool.execute(
+        "UPDATE reminders SET state = 'pending', lease_until = NULL, updated_at = now() "
+        "WHERE id = $1 AND state = 'sending'",
+        reminder_id,
+    )
+
+
+async def missing_feedback(pool: asyncpg.Pool, event_id: str) -> list[tuple[str, str | None]]:
+    """(name, Slack user id) of this event's interviewers who owe feedback and have not given it."""
+    rows = await pool.fetch(
+        """
+        SELECT coalesce(nullif(trim(i.first_name || ' ' || i.last_name), ''), 'An interviewer') AS name, p.slack_user_id
+        FROM event_interviewers i
+        LEFT JOIN people p ON p.ashby_user_id = i.user_id AND p.status = 'matched'
+        LEFT JOIN feedback_received f ON f.event_id = i.event_id AND f.interviewer_id = i.user_id
+        WHERE i.event_id = $1 AND i.feedback_required AND i.removed_at IS NULL AND f.event_id IS NULL
+        ORDER BY name
+        """,
+        event_id,
+    )
+    return [(r["name"], r["slack_user_id"]) for r in rows]
+
+
+async def pending_escalations(pool: asyncpg.Pool, event_id: str) -> list[int]:
+    rows = await pool.fetch(
+        "SELECT id FROM reminders WHERE event_id = $1 AND kind = 'escalation' AND state IN ('pending', 'sending')",
+        event_id,
+    )
+    return [r["id"] for r in rows]
+
+
+async def claim_escalation(pool: asyncpg.Pool, event_id: str, reminder_id: int, *, attempt: int) -> bool:
+    """Make this claimed escalation the event's only one, before anything is posted.
+
+    Every interviewer who owes feedback has an escalation row, usually due at the same instant, so several
+    are claimed at once and their jobs run concurrently. Locking all of the event's escalation rows (in id
+    order: concurrent callers queue instead of deadlocking) lets exactly one win; the others are skipped.
+    False when this claim was lost or another escalation for the event was already sent.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            "SELECT id, state, attempts FROM reminders WHERE event_id = $1 AND kind = 'escalation' ORDER BY id "
+            "FOR UPDATE",
+            event_id,
+        )
+        mine = next((r for r in rows if r["id"] == reminder_id), None)
+        if mine is None or mine["state"] != "sending" or mine["attempts"] != attempt:
+            return False
+        already_sent = any(r["state"] == "sent" for r in rows)
+        await conn.execute(
+            "UPDATE reminders SET state = 'skipped', skip_reason = 'escalated_once_per_event', lease_until = NULL, "
+            "updated_at = now() WHERE event_id = $1 AND kind = 'escalation' AND state IN ('pending', 'sending') "
+            "AND (id <> $2 OR $3)",
+            event_id,
+            reminder_id,
+            already_sent,
+        )
+    return not already_sent
+
+
+async def latest_sent_message(pool: asyncpg.Pool, event_id: str, interviewer_id: str) -> tuple[str, str, str] | None:
+    """(channel, ts, kind) of the newest reminder DM sent to this interviewer for this event."""
+    row = await pool.fetchrow(
+        "SELECT channel, ts, kind FROM reminders WHERE event_id = $1 AND interviewer_id = $2 AND state = 'sent' "
+        "AND kind <> 'escalation' AND channel IS NOT NULL ORDER BY sent_at DESC, id DESC LIMIT 1",
+        event_id,
+        interviewer_id,
+    )
+    return None if row is None else (row["channel"], row["ts"], row["kind"])

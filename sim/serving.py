@@ -1,0 +1,45 @@
+"""Serve an ASGI app on a local socket inside the running event loop (simulators in tests and demos)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Literal
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+def listening_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A socket bound to a free port and already listening: connections made before the server task
+    starts wait in the backlog, so nobody polls for readiness."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
+@contextlib.asynccontextmanager
+async def running(
+    app: ASGIApp, *, sock: socket.socket | None = None, lifespan: Literal["on", "off"] = "on"
+) -> AsyncIterator[str]:
+    """Serve `app` (on `sock`, or a new free port) until the block exits; yields the base URL."""
+    sock = sock or listening_socket()
+    config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False, ws="none")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        yield url_of(sock)
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

@@ -1,0 +1,9 @@
+"""A stateful Slack simulator: Web API, Block Kit limits, trigger expiry, rate limits, signed interactions."""
+
+from __future__ import annotations
+
+from sim.slack.actor import SlackActor
+from sim.slack.app import create_app
+from sim.slack.state import Message, SimUser, SimView, SlackState
+
+__all__ = ["Message", "SimUser", "SimView", "SlackActor", "SlackState", "create_app"]

@@ -1,0 +1,31 @@
+"""A schedule whose webhooks never arrived is picked up by the periodic incremental sync."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import redis.asyncio as aioredis
+
+from shared import jobs
+from tests.e2e.world import T0, world
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_missed_webhooks_are_caught_up_by_reconcile_schedules(
+    db_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    async with world(db_url, redis_url, redis) as w:
+        schedule = w.ashby.panel(start=T0 + timedelta(hours=2), interviewers=2, shadows=0)  # webhooks never delivered
+        await w.run(jobs.RECONCILE_SCHEDULES)
+        assert await w.pool.fetchval("SELECT count(*) FROM interview_events WHERE id = $1", schedule.event_ids[0]) == 1
+        assert await w.pool.fetchval("SELECT count(*) FROM reminders WHERE kind = 'brief'") == 2
+
+        # The next pass is incremental: only what changed since is read, and a move is applied.
+        w.ashby.org.update_event(schedule.event_ids[0], start=T0 + timedelta(hours=3), end=T0 + timedelta(hours=4))
+        await w.run(jobs.RECONCILE_SCHEDULES)
+        brief_due = await w.pool.fetchval("SELECT min(due_at) FROM reminders WHERE kind = 'brief'")
+        assert brief_due == T0 + timedelta(hours=3) - timedelta(minutes=10)
+        calls = w.ashby_sim.calls_to("interviewSchedule.list")
+        assert len(calls) >= 2 and "syncToken" in str(calls[-1])

@@ -1,0 +1,262 @@
+"""The Ashby simulator itself: field rules, auth, paging edges, faults and signed webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.payloads.ashby import FIELD_TYPES, decode_schedule_webhook
+from shared.signatures import verify_ashby
+from sim.ashby import FaultPlan, SeededOrg, WebhookTarget, create_app, sample_answers, seed_org, sim_of
+from sim.ashby.fields import check_submission, check_value
+from sim.serving import running
+
+KEY = "sim-key"
+SECRET = "sim-webhook-secret"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+VALID: dict[str, list[Any]] = {
+    "Boolean": [True, False],
+    "Number": [0, 42, -3],
+    "Score": [{"score": 1}, {"score": 4}, {"score": 2, "comments": {"type": "PlainText", "value": "ok"}}],
+    "RichText": [{"type": "PlainText", "value": ""}, {"type": "PlainText", "value": "notes"}],
+    "Date": ["2026-02-28"],
+    "String": ["x", ""],
+    "LongText": ["long\ntext"],
+    "Phone": ["+1 555 0100"],
+    "Email": ["a@example.com"],
+    "Url": ["https://example.com/x", ""],
+    "UUID": ["3fa85f64-5717-4562-b3fc-2c963f66afa6", {"value": "3fa85f64-5717-4562-b3fc-2c963f66afa6"}],
+    "Currency": [{"value": 100000, "currencyCode": "USD"}, {"value": 99.5, "currencyCode": "EUR"}],
+    "NumberRange": [{"type": "number-range", "minValue": 1, "maxValue": 10}],
+    "CompensationRange": [
+        {"type": "compensation-range", "minValue": 1, "maxValue": 2, "currencyCode": "USD", "interval": "1 YEAR"}
+    ],
+    "ValueSelect": ["a"],
+    "MultiValueSelect": [["a", "b"], []],
+}
+INVALID: dict[str, list[Any]] = {
+    "Boolean": ["true", 1, None],
+    "Number": [1.5, "3", True],
+    "Score": [{"score": 0}, {"score": 5}, {"score": "3"}, 3, "3", {"score": True}, {"score": 3, "extra": 1}],
+    "RichText": ["plain", {"type": "Html", "value": "x"}, {"type": "PlainText"}],
+    "Date": ["2026-02-30", "02/03/2026", "2026-2-3", 20260203],
+    "String": [1, None],
+    "LongText": [["a"]],
+    "Phone": [5550100],
+    "Email": ["not-an-email", 1],
+    "Url": ["ftp://x", "example.com"],
+    "UUID": ["not-a-uuid", {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6"}, 7],
+    "Currency": [{"value": "100", "currencyCode": "USD"}, {"value": 1, "currencyCode": "usd"}, 100],
+    "NumberRange": [{"type": "number-range", "minValue": 5, "maxValue": 1}, {"minValue": 1, "maxValue": 2}],
+    "CompensationRange": [
+        {"type": "compensation-range", "minValue": 1, "maxValue": 2, "currencyCode": "USD", "interval": "yearly"},
+        {"type": "number-range", "minValue": 1, "maxValue": 2, "currencyCode": "USD", "interval": "1 YEAR"},
+    ],
+    "ValueSelect": ["z", ["a"]],
+    "MultiValueSelect": ["a", ["a", "z"]],
+}
+OPTIONS = [{"label": "A", "value": "a"}, {"label": "B", "value": "b"}]
+
+
+@pytest.mark.parametrize("kind", FIELD_TYPES)
+def test_every_field_type_has_value_rules(kind: str) -> None:
+    field = {"type": kind, "selectableValues": OPTIONS}
+    assert all(check_value(field, value) for value in VALID[kind])
+    assert not any(check_value(field, value) for value in INVALID[kind])
+
+
+def test_seeded_scorecard_covers_every_field_type_and_ashbys_score_labels() -> None:
+    seeded = seed_org(clock=lambda: T0)
+    sections = seeded.org.forms[seeded.form_id].sections
+    fields = [entry["field"] for section in sections for entry in section["fields"]]
+    assert {f["type"] for f in fields} == set(FIELD_TYPES)
+    score = next(f for f in fields if f["type"] == "Score")
+    assert [o["label"] for o in score["selectableValues"]] == [
+        "1 - Strong No Hire",
+        "2 - No Hire",
+        "3 - Hire",
+        "4 - Strong Hire",
+    ]
+    assert check_submission(sections, sample_answers(sections)) == []
+
+
+def test_problem_messages_name_paths_not_values() -> None:
+    seeded = seed_org(clock=lambda: T0)
+    sections = seeded.org.forms[seeded.form_id].sections
+    answers = [a for a in sample_answers(sections) if a["path"] != "notes"]
+    answers[0] = {"path": "overall_recommendation", "value": {"score": "secret-ish"}}
+    problems = check_submission(sections, answers)
+    assert problems == ['overall_recommendation: a Score field takes an object {"score": 1..4}', "notes: required"]
+
+
+# --- HTTP surface ----------------------------------------------------------------------------------
+
+
+class Receiver:
+    """The webhook endpoint under test: records requests, answers the queued statuses (then 200)."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.statuses.pop(0) if self.statuses else 200)
+
+    def bodies(self) -> list[Any]:
+        return [json.loads(r.content) for r in self.requests]
+
+
+@pytest.fixture
+def seeded() -> SeededOrg:
+    return seed_org(clock=lambda: T0)
+
+
+def sim_client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim", auth=(KEY, ""))
+
+
+async def test_auth_unknown_endpoints_and_bad_bodies(seeded: SeededOrg) -> None:
+    app = create_app(seeded.org, api_key=KEY)
+    async with sim_client(app) as client:
+        anonymous = httpx.Request("POST", "http://sim/user.list", json={})
+        assert (await client.send(anonymous, auth=lambda request: request)).status_code == 401
+        assert (await client.post("/user.list", json={}, auth=("other", ""))).status_code == 403
+        assert (await client.post("/nothing.here", json={})).status_code == 404
+        bad = await client.post("/user.list", content=b"{not json")
+        assert bad.status_code == 200 and bad.json()["errorInfo"]["code"] == "invalid_input"
+        ok = await client.post("/user.list", json={})
+        assert ok.json()["success"] is True and ok.headers["ashby-version"] == "2026-01-01"
+    assert [c.status for c in sim_of(app).calls] == [401, 403, 404, 200, 200]
+
+
+async def test_cursors_pages_and_limits(seeded: SeededOrg) -> None:
+    for n in range(3):
+        seeded.org.add_user(f"U{n}", "Extra", f"u{n}@example.com")
+    async with sim_client(create_app(seeded.org, api_key=KEY)) as client:
+        everyone = (await client.post("/user.list", json={"limit": 500})).json()
+        assert len(everyone["results"]) == 11 and everyone["moreDataAvailable"] is False
+        first = (await client.post("/user.list", json={"limit": 4})).json()
+        again = (await client.post("/user.list", json={"limit": 4, "cursor": first["nextCursor"]})).json()
+        repeat = (await client.post("/user.list", json={"limit": 4, "cursor": first["nextCursor"]})).json()
+        assert again["results"] == repeat["results"]  # a retried page is the same page
+        unpaged = (await client.post("/archiveReason.list", json={})).json()
+        assert unpaged["success"] is True and "moreDataAvailable" not in unpaged
+        foreign = (await client.post("/applicationFeedback.list", json={"cursor": first["nextCursor"]})).json()
+        assert foreign["errorInfo"]["code"] == "invalid_next_cursor"
+
+
+async def test_latency_and_failures_are_injected_per_endpoint(seeded: SeededOrg) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    faults = FaultPlan().latency("*", 0.05).latency("job.info", 1.5).failure("job.info", "job_not_found")
+    app = create_app(seeded.org, api_key=KEY, faults=faults, sleep=sleep)
+    async with sim_client(app) as client:
+        failed = (await client.post("/job.info", json={"id": seeded.job_id})).json()
+        ok = (await client.post("/job.info", json={"id": seeded.job_id})).json()
+        await client.post("/user.list", json={})
+    assert failed["success"] is False and failed["errorInfo"]["code"] == "job_not_found"
+    assert ok["success"] is True and slept == [1.5, 1.5, 0.05]
+    assert faults.pending() == 0
+
+
+# --- webhooks --------------------------------------------------------------------------------------
+
+
+async def test_schedule_changes_send_signed_webhooks_the_ingress_accepts(seeded: SeededOrg) -> None:
+    receiver = Receiver()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
+        app = create_app(
+            seeded.org, api_key=KEY, webhook=WebhookTarget("http://fleet/webhooks/ashby", SECRET), http=http
+        )
+        sim = sim_of(app)
+        schedule = seeded.panel(start=T0 + timedelta(days=1), interviewers=3, shadows=1)
+        assert await sim.flush_webhooks() == [("interviewScheduleUpdate", 200)]
+        seeded.org.update_event(
+            schedule.event_ids[0], start=T0 + timedelta(days=2), end=T0 + timedelta(days=2, hours=1)
+        )
+        seeded.org.cancel_schedule(schedule.id)
+        assert await sim.flush_webhooks() == [("interviewScheduleUpdate", 200)] * 2
+        assert await sim.flush_webhooks() == []
+
+    for request in receiver.requests:
+        assert verify_ashby(SECRET, request.content, request.headers["ashby-signature"])
+        assert request.url.path == "/webhooks/ashby"
+    first, moved, cancelled = (decode_schedule_webhook(r.content) for r in receiver.requests)
+    people = first.data.interview_schedule.interview_events[0].interviewers
+    assert [(p.training_role, p.is_feedback_required) for p in people] == [
+        (None, True),
+        (None, True),
+        ("Shadow", False),
+    ]
+    assert moved.data.interview_schedule.interview_events[0].start_time == T0 + timedelta(days=2)
+    assert cancelled.data.interview_schedule.status == "Cancelled"
+    assert receiver.bodies()[0]["data"]["interviewSchedule"]["candidateId"] == seeded.candidate_id
+
+
+async def test_stage_changes_send_candidate_stage_change(seeded: SeededOrg) -> None:
+    receiver = Receiver()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
+        app = create_app(seeded.org, api_key=KEY, webhook=WebhookTarget("http://fleet/hook", SECRET), http=http)
+        async with sim_client(app) as client:
+            body = {"applicationId": seeded.application_id, "interviewStageId": seeded.stage_ids["Offer"]}
+            assert (await client.post("/application.changeStage", json=body)).json()["success"] is True
+            assert (await client.post("/application.changeStage", json=body)).json()["success"] is True  # no-op
+        assert await sim_of(app).flush_webhooks() == [("candidateStageChange", 200)]
+    data = receiver.bodies()[0]["data"]["application"]
+    assert data["currentInterviewStage"]["id"] == seeded.stage_ids["Offer"]
+
+
+async def test_webhook_retries_follow_ashbys_rules(seeded: SeededOrg) -> None:
+    receiver = Receiver(500, 200, 401)
+    actions = frozenset({"interviewScheduleCreate", "interviewScheduleUpdate"})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
+        app = create_app(seeded.org, api_key=KEY, webhook=WebhookTarget("http://fleet/h", SECRET, actions), http=http)
+        sim = sim_of(app)
+        seeded.panel(start=T0)
+        # Create also fires Update, in that order; the 500 is kept for the next round, the 401 is dropped.
+        assert await sim.flush_webhooks() == [("interviewScheduleCreate", 500), ("interviewScheduleUpdate", 200)]
+        assert await sim.flush_webhooks() == [("interviewScheduleCreate", 401)]
+        assert await sim.flush_webhooks() == []
+        assert sim.webhooks is not None
+        sim.webhooks.ping()
+        assert await sim.flush_webhooks() == [("ping", 200)]
+    assert receiver.bodies()[-1] == {"action": "ping", "data": {"webhookActionType": "ping"}}
+
+
+async def test_unreachable_webhook_target_reports_no_answer(seeded: SeededOrg) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
+        app = create_app(seeded.org, api_key=KEY, webhook=WebhookTarget("http://nowhere/h", None), http=http)
+        seeded.panel(start=T0)
+        assert await sim_of(app).flush_webhooks() == [("interviewScheduleUpdate", 0)]
+        assert sim_of(app).webhooks is not None and sim_of(app).webhooks.pending == 1  # type: ignore[union-attr]
+
+
+async def test_served_simulator_delivers_webhooks_in_the_background(seeded: SeededOrg) -> None:
+    received = asyncio.Event()
+    bodies: list[bytes] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.content)
+        received.set()
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receive)) as hooks:
+        app = create_app(seeded.org, api_key=KEY, webhook=WebhookTarget("http://fleet/h", SECRET), http=hooks)
+        async with running(app) as url, httpx.AsyncClient(base_url=url, auth=(KEY, "")) as client:
+            body = {"applicationId": seeded.application_id, "interviewStageId": seeded.stage_ids["Offer"]}
+            assert (await client.post("/application.changeStage", json=body)).json()["success"] is True
+            await asyncio.wait_for(received.wait(), timeout=10)  # the lifespan task sent it; nobody flushed
+    assert json.loads(bodies[0])["action"] == "candidateStageChange"

@@ -1,0 +1,91 @@
+"""What every job needs, built once per worker process in `on_startup` and read through `deps(ctx)`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+from arq.connections import ArqRedis
+
+from shared.clients.ashby import AshbyClient
+from shared.clients.slack import SlackClient, SlackLimits
+from shared.db.pool import create_pool
+from shared.ratelimit import RedisRateLimiter
+from shared.reminders import ReminderPolicy
+from shared.settings import Settings, parse_quiet_hours
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    pool: asyncpg.Pool
+    queue: ArqRedis
+    clock: Clock
+    ashby: AshbyClient
+    slack: SlackClient
+    policy: ReminderPolicy
+
+
+def deps(ctx: dict[str, Any]) -> Deps:
+    found: Deps = ctx["deps"]
+    return found
+
+
+def reminder_policy(settings: Settings) -> ReminderPolicy:
+    quiet_start, quiet_end = parse_quiet_hours(settings.reminder_quiet_hours)
+    return ReminderPolicy(
+        brief_before=timedelta(minutes=settings.reminder_brief_minutes),
+        due_after=timedelta(minutes=settings.reminder_due_minutes),
+        overdue_every=timedelta(hours=settings.reminder_overdue_hours),
+        overdue_max=settings.reminder_overdue_max,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+        escalate=settings.reminder_escalate,
+    )
+
+
+@contextlib.asynccontextmanager
+async def build_deps(settings: Settings, queue: ArqRedis, *, clock: Clock = utc_now) -> AsyncIterator[Deps]:
+    """Open the pool and the HTTP clients for one process; close them on exit."""
+    assert settings.database_url is not None
+    limiter = RedisRateLimiter(queue)
+    async with contextlib.AsyncExitStack() as stack:
+        pool = await create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        stack.push_async_callback(pool.close)
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0), limits=httpx.Limits(max_connections=50))
+        )
+        ashby = AshbyClient(
+            api_key=settings.ashby_api_key,
+            base_url=settings.ashby_base_url,
+            http=http,
+            limiter=limiter,
+            rate_per_s=settings.ashby_requests_per_minute / 60.0,
+        )
+        slack = SlackClient(
+            token=settings.slack_bot_token,
+            base_url=settings.slack_base_url,
+            limiter=limiter,
+            limits=SlackLimits(workspace_per_s=settings.slack_messages_per_second),
+        )
+        stack.push_async_callback(slack.aclose)
+        yield Deps(
+            settings=settings,
+            pool=pool,
+            queue=queue,
+            clock=clock,
+            ashby=ashby,
+            slack=slack,
+            policy=reminder_policy(settings),
+        )

@@ -1,0 +1,82 @@
+"""Mirror Ashby interview schedules into PostgreSQL: from webhooks (`ingest_ashby_event`) and from the
+periodic incremental sync that catches webhooks Ashby never delivered (`reconcile_schedules`).
+
+Idempotent: the same schedule applied twice leaves the same rows, and an older `updatedAt` changes
+nothing. Then the interviewers' reminders are (re)planned from the stored schedule, and interviewers not
+yet in the people directory are queued for a Slack lookup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import structlog
+
+from shared import jobs
+from shared.db import people as people_db
+from shared.db import reminders as reminders_db
+from shared.db import sync_tokens
+from shared.db.schedules import ScheduleChange, upsert_schedule
+from shared.payloads.ashby import InterviewSchedule, decode_schedule_webhook
+from workers.context import fetch_application, fetch_interview, queue_refresh
+from workers.deps import Deps, deps
+from workers.runtime import job
+
+SCHEDULE_SYNC = "interviewSchedule.list"
+log = structlog.get_logger("worker.ashby_events")
+
+
+async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[ScheduleChange, int]:
+    """Store one schedule and plan its reminders; returns the change and how many reminders were added."""
+    change = await upsert_schedule(d.pool, schedule, now=d.clock())
+    if change.outcome == "stale":
+        return change, 0
+    planned = await reminders_db.plan_events(d.pool, change.event_ids, d.policy, now=d.clock())
+    for user_id, email in await people_db.unknown_interviewers(d.pool, change.event_ids):
+        await jobs.enqueue_default(d.queue, jobs.RESOLVE_PERSON, user_id, email, job_id=f"person:{user_id}")
+    # Warm the metadata reminders show now, days ahead, so sends never wait on the Ashby budget.
+    if schedule.application_id:
+        await queue_refresh(d, application_id=schedule.application_id)
+    for interview_id in {e.interview_id for e in schedule.interview_events}:
+        await queue_refresh(d, interview_id=interview_id)
+    return change, planned.inserted
+
+
+@job
+async def refresh_metadata(ctx: dict[str, Any], application_id: str | None, interview_id: str | None) -> dict[str, Any]:
+    """Fetch an application (with its candidate) or an interview from Ashby into the cache."""
+    d = deps(ctx)
+    if application_id:
+        await fetch_application(d, application_id)
+    if interview_id:
+        await fetch_interview(d, interview_id)
+    return {"outcome": "refreshed"}
+
+
+@job
+async def ingest_ashby_event(ctx: dict[str, Any], body: bytes, request_id: str | None = None) -> dict[str, Any]:
+    d = deps(ctx)
+    try:
+        webhook = decode_schedule_webhook(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        # The ingress validated this body; a failure here means the contract drifted: record, do not retry.
+        log.error("ashby_event_undecodable", error=str(exc))
+        return {"outcome": "undecodable"}
+    schedule = webhook.data.interview_schedule
+    change, planned = await apply_schedule(d, schedule)
+    log.info("ashby_schedule_ingested", schedule_id=schedule.id, outcome=change.outcome, events=len(change.event_ids))
+    return {"outcome": change.outcome, "events": len(change.event_ids), "reminders_planned": planned}
+
+
+@job
+async def reconcile_schedules(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Schedules changed since the stored syncToken (a full pass the first time or when Ashby expires it)."""
+    d = deps(ctx)
+    run = d.ashby.sync_interview_schedules(await sync_tokens.get(d.pool, SCHEDULE_SYNC))
+    applied = 0
+    async for schedule in run:
+        change, _ = await apply_schedule(d, schedule)
+        applied += change.outcome != "stale"
+    await sync_tokens.put(d.pool, SCHEDULE_SYNC, run.sync_token, full_sync=run.full_resync, now=d.clock())
+    return {"seen": run.count, "applied": applied, "full_resync": run.full_resync}
