@@ -114,6 +114,8 @@ def worker_settings(settings: Settings, queue: str, *, clock: Clock = utc_now, b
         "job_serializer": serialize,
         "job_deserializer": deserialize,
         "max_jobs": settings.worker_max_jobs,
+        # A deploy's SIGTERM drains: no new jobs, running ones finish (or are cancelled and run again elsewhere).
+        "job_completion_wait": settings.worker_shutdown_grace_s,
         "job_timeout": JOB_TIMEOUT_S,
         "health_check_interval": 30,
         "burst": burst,

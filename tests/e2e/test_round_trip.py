@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from arq.constants import result_key_prefix
 
 from fleet.processes import fleet, fleet_ingress, wait_until
 from tests.helpers import WEBHOOK_SECRET, event, interviewer, schedule_webhook, signed_headers
@@ -19,7 +20,14 @@ pytestmark = pytest.mark.e2e
 async def test_signed_webhook_reaches_postgres_through_real_processes(
     db_url: str, redis_url: str, redis: aioredis.Redis, db_pool: asyncpg.Pool
 ) -> None:
-    env = {"DATABASE_URL": db_url, "REDIS_URL": redis_url, "ASHBY_WEBHOOK_SECRET": WEBHOOK_SECRET, "LOG_FORMAT": "json"}
+    env = {
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "ASHBY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "LOG_FORMAT": "json",
+        # The startup crons retry the unreachable real Ashby; the drain on SIGTERM need not wait for them.
+        "WORKER_SHUTDOWN_GRACE_S": "1",
+    }
     start = datetime.now(UTC) + timedelta(days=1)
     body = schedule_webhook(
         updated_at=datetime.now(UTC),

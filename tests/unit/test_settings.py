@@ -93,3 +93,15 @@ def test_reminder_policy_settings_parse() -> None:
         False,
         5,
     )
+
+
+def test_worker_shutdown_grace_drives_the_arq_drain() -> None:
+    from workers.main import worker_settings
+
+    assert load_settings({}).worker_shutdown_grace_s == 20
+    with pytest.raises(SettingsError, match="WORKER_SHUTDOWN_GRACE_S"):
+        load_settings({"WORKER_SHUTDOWN_GRACE_S": "-1"})
+    settings = load_settings(
+        {"WORKER_SHUTDOWN_GRACE_S": "7", "DATABASE_URL": "postgresql://x@h/db", "REDIS_URL": "redis://h:6379/0"}
+    )
+    assert worker_settings(settings, "default")["job_completion_wait"] == 7
