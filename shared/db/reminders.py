@@ -210,6 +210,26 @@ async def release(pool: asyncpg.Pool, reminder_id: int) -> None:
     )
 
 
+async def escalated_to(pool: asyncpg.Pool, reminder_id: int) -> set[str]:
+    """Slack users this escalation already reached (an earlier try may have reached some, not all)."""
+    rows = await pool.fetch("SELECT slack_user_id FROM escalation_deliveries WHERE reminder_id = $1", reminder_id)
+    return {r["slack_user_id"] for r in rows}
+
+
+async def record_escalation_delivery(
+    pool: asyncpg.Pool, reminder_id: int, *, slack_user_id: str, channel: str, ts: str, now: datetime
+) -> None:
+    await pool.execute(
+        "INSERT INTO escalation_deliveries (reminder_id, slack_user_id, channel, ts, sent_at) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        reminder_id,
+        slack_user_id,
+        channel,
+        ts,
+        now,
+    )
+
+
 async def missing_feedback(pool: asyncpg.Pool, event_id: str) -> list[tuple[str, str | None]]:
     """(name, Slack user id) of this event's interviewers who owe feedback and have not given it."""
     rows = await pool.fetch(

@@ -154,6 +154,7 @@ class Failure:
     error: str
     retry_after: int | None
     times: int
+    after: int = 0
 
 
 @dataclass
@@ -239,9 +240,11 @@ class SlackState:
         error: str = "internal_error",
         retry_after: int | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` calls of `method` with this status and error (e.g. 503, or 429 with retry_after)."""
-        self.failures.append(Failure(method, status, error, retry_after, times))
+        """Answer the next `times` calls of `method` with this status and error (e.g. 503, or 429 with retry_after),
+        once `after` calls of it have been answered normally."""
+        self.failures.append(Failure(method, status, error, retry_after, times, after))
 
     def hang_next(self, method: str, *, times: int = 1) -> None:
         """Hold the next `times` calls of `method` without answering until `release_hangs()`: the caller is
@@ -305,6 +308,9 @@ class SlackState:
     def take_failure(self, method: str) -> Failure | None:
         for failure in self.failures:
             if failure.method == method and failure.times > 0:
+                if failure.after > 0:
+                    failure.after -= 1
+                    return None
                 failure.times -= 1
                 return failure
         return None

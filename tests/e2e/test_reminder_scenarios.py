@@ -222,6 +222,30 @@ async def test_escalation_once_to_the_hiring_team_then_feedback_stops_everything
         assert await w.pool.fetchval("SELECT count(*) FROM reminders WHERE state IN ('pending', 'sending')") == 0
 
 
+async def test_an_escalation_slack_defers_halfway_reaches_each_recipient_once(
+    db_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    async with world(db_url, redis_url, redis) as w:
+        await w.schedule_panel(start=START, interviewers=1, shadows=0)
+        [alex] = w.ashby.interviewer_ids[:1]
+        team = [w.ashby.users[role] for role in ("recruiter", "coordinator")]
+        escalation_at = await due_at(w, alex, "escalation")
+        await w.walk(escalation_at - timedelta(minutes=1))
+
+        # Slack takes the first recipient's post, then rate-limits the second for longer than a job waits.
+        w.slack.fail_next("chat.postMessage", status=429, error="ratelimited", retry_after=60, after=1)
+        w.clock.set(escalation_at)
+        await w.dispatch()
+        assert sorted(len(w.messages_to(person)) for person in team) == [0, 1]
+        assert await w.pool.fetchval("SELECT state FROM reminders WHERE kind = 'escalation'") == "pending"
+
+        w.clock.advance(timedelta(minutes=2))
+        await w.dispatch()
+        assert [len(w.messages_to(person)) for person in team] == [1, 1]  # the first is not posted to again
+        assert await w.pool.fetchval("SELECT state FROM reminders WHERE kind = 'escalation'") == "sent"
+        assert await w.pool.fetchval("SELECT count(*) FROM escalation_deliveries") == 2
+
+
 async def test_escalation_is_not_sent_when_everyone_submitted_after_the_nudges(
     db_url: str, redis_url: str, redis: aioredis.Redis
 ) -> None:

@@ -144,7 +144,14 @@ async def _escalate(d: Deps, row: reminders_db.ReminderRow, ctx: InterviewContex
     )
     text, blocks = escalation_message([item], tz="UTC")
     channel = ts = ""
+    reached = await reminders_db.escalated_to(d.pool, row.id)
     for slack_id in slack_ids:
+        if slack_id in reached:
+            continue  # an earlier try reached them before Slack refused the next post
+        # A Transient failure here releases the row; the retry skips everyone recorded so far.
         channel, ts = await d.slack.post_message(slack_id, text, blocks)
+        await reminders_db.record_escalation_delivery(
+            d.pool, row.id, slack_user_id=slack_id, channel=channel, ts=ts, now=d.clock()
+        )
     await reminders_db.mark_sent(d.pool, row.id, attempt=row.attempts, channel=channel, ts=ts, now=d.clock())
     return "sent"
