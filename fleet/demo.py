@@ -190,7 +190,7 @@ async def _demo(settings: Settings, database_url: str, redis_url: str, logs: Pat
         await _show_reminders(pool, ended.event_ids[0], names)
 
         say("\nStopping the fleet ...")
-        codes = [await worker.stop(signal.SIGTERM) for worker in workers]
+        codes = list(await asyncio.gather(*(worker.stop(signal.SIGTERM) for worker in workers)))
         codes.append(await ingress.stop(signal.SIGTERM))
     await sim_of(ashby_app).aclose()
     clean = all(code in (0, -signal.SIGTERM) for code in codes)

@@ -40,10 +40,12 @@ async def test_signed_webhook_reaches_postgres_through_real_processes(
             response = await client.post("/webhooks/ashby", content=body, headers=signed_headers(body))
             assert response.json() == {"status": "queued"}
 
-        async def stored() -> bool:
-            return await db_pool.fetchval("SELECT count(*) FROM event_interviewers WHERE event_id = 'event-e2e'") == 2
+        async def finished() -> bool:
+            # Rows are visible at commit, before the job returns: wait for arq's stored result instead.
+            return bool(await redis.keys(result_key_prefix + "ashby:*"))
 
-        await wait_until(stored, what="the worker to store the schedule")
+        await wait_until(finished, what="the worker to finish the ingest job")
+        assert await db_pool.fetchval("SELECT count(*) FROM event_interviewers WHERE event_id = 'event-e2e'") == 2
         assert (
             await db_pool.fetchval("SELECT feedback_required FROM event_interviewers WHERE user_id = 'shadow'") is False
         )
