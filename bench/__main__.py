@@ -56,14 +56,27 @@ async def http_benchmark(
 ) -> dict[str, object]:
     port = free_port()
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.server", app, str(port), env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "bench.server",
+        app,
+        str(port),
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         await wait_until(lambda: _port_open(port), what=f"the {app} server")
         cpu_before = _cpu_seconds(server.pid)
         load = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.loadgen", str(port), SECRET, str(connections), str(warmup_s), str(duration_s),
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            str(port),
+            SECRET,
+            str(connections),
+            str(warmup_s),
+            str(duration_s),
             stdout=asyncio.subprocess.PIPE,
         )
         out, _ = await load.communicate()
@@ -88,8 +101,16 @@ async def ingest_benchmark(database_url: str, redis_url: str, count: int) -> dic
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}
     started = time.perf_counter()
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "fleet.cli", "worker", "--queue", "default", "--burst", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "fleet.cli",
+        "worker",
+        "--queue",
+        "default",
+        "--burst",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     await worker.wait()
     elapsed = time.perf_counter() - started
@@ -215,9 +236,13 @@ def main() -> None:
     reminders.add_argument("--interviews", type=int, help="interviews at once, 3 interviewers each (1000; quick 100)")
     reminders.add_argument("--reminder-workers", type=int, default=2, help="`fleet worker --queue default` processes")
     reminders.add_argument("--slack-budget", type=float, help="SLACK_MESSAGES_PER_SECOND (default: the product's, 10)")
-    reminders.add_argument("--ashby-cache", choices=CACHE_MODES, default="stale",
-                           help="the Ashby metadata cache at the due time: fetched days ago (stale), within the hour "
-                           "(fresh) or never (cold)")
+    reminders.add_argument(
+        "--ashby-cache",
+        choices=CACHE_MODES,
+        default="stale",
+        help="the Ashby metadata cache at the due time: fetched days ago (stale), within the hour "
+        "(fresh) or never (cold)",
+    )
     reminders.add_argument("--reminder-margin", type=float, help="s from scheduling to the due instant (60; quick 45)")
     click = parser.add_argument_group("click (issue 4)")
     click.add_argument("--clicks", type=int, help="clicks per condition (70; --quick 20)")

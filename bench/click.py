@@ -103,7 +103,9 @@ async def click_benchmark(database_url: str, redis_url: str, run: ClickRun, log_
     port = free_port()
     ingress_url = f"http://127.0.0.1:{port}"
     slack_app = create_slack(
-        slack, token=SLACK_TOKEN, signing_secret=SLACK_SIGNING_SECRET,
+        slack,
+        token=SLACK_TOKEN,
+        signing_secret=SLACK_SIGNING_SECRET,
         interactions_url=ingress_url + "/slack/interactions",
     )
     ashby_app = create_ashby(seeded.org, api_key=ASHBY_KEY)
@@ -116,16 +118,26 @@ async def click_benchmark(database_url: str, redis_url: str, run: ClickRun, log_
         ):
             env = fleet_env(redis_url=redis_url, database_url=database_url, ashby_url=ashby_url, slack_url=slack_url)
             ingress = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.server", "ingress", str(port), env={**os.environ, **env},
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                sys.executable,
+                "-m",
+                "bench.server",
+                "ingress",
+                str(port),
+                env={**os.environ, **env},
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
             )
             try:
                 await wait_until(lambda: _healthy(ingress_url), what="the ingress")
                 actor: SlackActor = slack_app.state.actor
                 await _clicks(actor, slack, targets, run.warmup_clicks, run.interval_s)
                 conditions: dict[str, Any] = {}
-                results = {"clicks": run.clicks, "backlog_jobs": run.backlog, "workers": run.workers,
-                           "conditions": conditions}
+                results = {
+                    "clicks": run.clicks,
+                    "backlog_jobs": run.backlog,
+                    "workers": run.workers,
+                    "conditions": conditions,
+                }
                 conditions["empty"] = await _condition(actor, slack, targets, run, queue, ingress.pid)
                 await _fill(queue, run.backlog, start=0)
                 conditions["backlog"] = await _condition(actor, slack, targets, run, queue, ingress.pid)
@@ -171,20 +183,34 @@ async def _prerender(
         event_id = f"bench-event-{n}"
         key = modal_key(event_id, interviewer_id)
         context = ModalContext(
-            submission_key=key, candidate_name=f"Candidate {n}", interview_title="Onsite Panel",
-            job_title="Senior Backend Engineer", feedback_link=f"https://app.ashbyhq.com/interview-feedback/{n}",
+            submission_key=key,
+            candidate_name=f"Candidate {n}",
+            interview_title="Onsite Panel",
+            job_title="Senior Backend Engineer",
+            feedback_link=f"https://app.ashbyhq.com/interview-feedback/{n}",
         )
         rendered = render_modal(form, context=context)
         assert isinstance(rendered, Modal)
         slack_user_id = slack_ids[interviewer_id]
-        await store_modal(queue, CachedModal(
-            event_id=event_id, interviewer_id=interviewer_id, slack_user_id=slack_user_id, view=rendered.view,
-            field_map=rendered.field_map,
-        ))
+        await store_modal(
+            queue,
+            CachedModal(
+                event_id=event_id,
+                interviewer_id=interviewer_id,
+                slack_user_id=slack_user_id,
+                view=rendered.view,
+                field_map=rendered.field_map,
+            ),
+        )
         info = ReminderInfo(
-            candidate_name=context.candidate_name, interview_title=context.interview_title, start=start,
-            end=start + timedelta(hours=1), job_title=context.job_title, feedback_link=context.feedback_link,
-            meeting_link="https://meet.example.com/bench", resume_key=key,
+            candidate_name=context.candidate_name,
+            interview_title=context.interview_title,
+            start=start,
+            end=start + timedelta(hours=1),
+            job_title=context.job_title,
+            feedback_link=context.feedback_link,
+            meeting_link="https://meet.example.com/bench",
+            resume_key=key,
         )
         text, blocks = due_message(info, tz="America/New_York", kind="due", sequence=1, reminder_key=key)
         channel = slack.open_dm(slack_user_id)[0].id
@@ -232,8 +258,14 @@ class _Topper:
 
 
 async def _condition(
-    actor: SlackActor, slack: SlackState, targets: Iterator[Target], run: ClickRun, queue: Any, ingress_pid: int,
-    *, topper: _Topper | None = None,
+    actor: SlackActor,
+    slack: SlackState,
+    targets: Iterator[Target],
+    run: ClickRun,
+    queue: Any,
+    ingress_pid: int,
+    *,
+    topper: _Topper | None = None,
 ) -> dict[str, Any]:
     depth_before = int(await queue.zcard(QUEUE_DEFAULT))
     added_before = topper.added if topper else 0
@@ -282,12 +314,14 @@ async def _clicks(
         trigger = slack.interactions[-1].payload["trigger_id"]
         opens = (r for r in reversed(slack.requests) if r.method == "views.open")
         call = next((r for r in opens if r.args.get("trigger_id") == trigger), None)
-        samples.append(Sample(
-            to_views_open_ms=None if call is None else (call.at - clicked) * 1000,
-            to_ack_ms=(acked - clicked) * 1000,
-            status=response.status_code,
-            opened=call is not None and call.status == 200 and call.error is None,
-        ))
+        samples.append(
+            Sample(
+                to_views_open_ms=None if call is None else (call.at - clicked) * 1000,
+                to_ack_ms=(acked - clicked) * 1000,
+                status=response.status_code,
+                opened=call is not None and call.status == 200 and call.error is None,
+            )
+        )
     return samples
 
 
@@ -310,6 +344,9 @@ def click_report(r: dict[str, Any]) -> list[str]:
             f"{c['ingress_cpu_ms_per_click']} |"
         )
     worst = max(float(r["conditions"][name]["views_open_p99_ms"]) for name in CONDITIONS)
-    lines += ["", f"Worst p99 click -> views.open: {worst} ms (target < 300 ms: {'met' if worst < 300 else 'MISSED'}); "
-              f"worker log events {r['worker_log_events']}."]
+    lines += [
+        "",
+        f"Worst p99 click -> views.open: {worst} ms (target < 300 ms: {'met' if worst < 300 else 'MISSED'}); "
+        f"worker log events {r['worker_log_events']}.",
+    ]
     return lines

@@ -24,7 +24,11 @@ ASHBY_KEY = "bench-ashby-api-key"
 
 
 def fleet_env(
-    *, redis_url: str, database_url: str | None = None, ashby_url: str | None = None, slack_url: str | None = None,
+    *,
+    redis_url: str,
+    database_url: str | None = None,
+    ashby_url: str | None = None,
+    slack_url: str | None = None,
     **extra: str,
 ) -> dict[str, str]:
     """What `fleet ingress` / `fleet worker` read from the environment, pointed at the simulators."""
@@ -59,8 +63,15 @@ async def fleet_workers(
             with (log_dir / f"worker-{queue}-{n}.log").open("ab") as log:
                 processes.append(
                     await asyncio.create_subprocess_exec(
-                        sys.executable, "-m", "fleet.cli", "worker", "--queue", queue,
-                        env={**os.environ, **env}, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                        sys.executable,
+                        "-m",
+                        "fleet.cli",
+                        "worker",
+                        "--queue",
+                        queue,
+                        env={**os.environ, **env},
+                        stdout=log,
+                        stderr=asyncio.subprocess.STDOUT,
                     )
                 )
         yield processes

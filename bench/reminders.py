@@ -117,7 +117,8 @@ async def reminders_benchmark(database_url: str, redis_url: str, run: ReminderRu
     slack_ids = mirror_users(seeded.org, slack)
     ingress_sock = tcp_listening_socket()
     ashby_app = create_ashby(
-        seeded.org, api_key=ASHBY_KEY,
+        seeded.org,
+        api_key=ASHBY_KEY,
         webhook=WebhookTarget(url_of(ingress_sock) + "/webhooks/ashby", ASHBY_WEBHOOK_SECRET),
     )
     slack_app = create_slack(slack, token=SLACK_TOKEN, signing_secret=SLACK_SIGNING_SECRET, interactions_url=None)
@@ -135,8 +136,12 @@ async def reminders_benchmark(database_url: str, redis_url: str, run: ReminderRu
             now = datetime.now(UTC)
             for user_id in interviewers:
                 person = people_db.Person(
-                    user_id, seeded.org.users[user_id].email.lower(), slack_ids[user_id], "America/New_York",
-                    people_db.MATCHED, looked_up_at=now,
+                    user_id,
+                    seeded.org.users[user_id].email.lower(),
+                    slack_ids[user_id],
+                    "America/New_York",
+                    people_db.MATCHED,
+                    looked_up_at=now,
                 )
                 await people_db.save_lookup(pool, person)
             async with running(create_ingress(settings), sock=ingress_sock):
@@ -153,8 +158,15 @@ async def reminders_benchmark(database_url: str, redis_url: str, run: ReminderRu
 
 class _Measure:
     def __init__(
-        self, run: ReminderRun, settings: Settings, env: dict[str, str], log_dir: Path, pool: asyncpg.Pool,
-        seeded: SeededOrg, ashby: AshbySim, slack: SlackState,
+        self,
+        run: ReminderRun,
+        settings: Settings,
+        env: dict[str, str],
+        log_dir: Path,
+        pool: asyncpg.Pool,
+        seeded: SeededOrg,
+        ashby: AshbySim,
+        slack: SlackState,
     ) -> None:
         self.run_ = run
         self.settings = settings
