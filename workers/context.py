@@ -1,10 +1,10 @@
 """Everything a reminder or a feedback modal shows about one (event, interviewer), loaded for a job.
 
 Reads PostgreSQL first. Ashby metadata is served from the caches at any age (stale-while-revalidate):
-a copy older than CACHE_TTL is refreshed by a queued `refresh_metadata` job, never inline, so a burst of
-reminders due at once is paced by Slack alone, not by the Ashby key's budget. Only metadata never cached
-is fetched inline (outside any transaction); ingestion warms it ahead. Candidate e-mail and phone are
-never loaded.
+a copy older than CACHE_TTL is queued for the refresher (workers/metadata.py), never refreshed inline,
+so a burst of reminders due at once is paced by Slack alone, not by the Ashby key's budget. Only
+metadata never cached is fetched inline (outside any transaction); ingestion warms it ahead. Candidate
+e-mail and phone are never loaded.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared import jobs
 from shared.blocks import ReminderInfo
 from shared.db import ashby_cache
 from shared.errors import Permanent
 from shared.payloads.ashby import FeedbackFormDefinition
 from workers.deps import Deps
+from workers.metadata import fetch_application, fetch_interview, queue_refresh
 
 CACHE_TTL = timedelta(hours=1)
 
@@ -135,24 +135,3 @@ async def _application(d: Deps, application_id: str, now: datetime) -> Any:
         return cached
     await fetch_application(d, application_id)
     return await ashby_cache.get_application(d.pool, application_id)
-
-
-async def fetch_interview(d: Deps, interview_id: str) -> None:
-    await ashby_cache.put_interview(d.pool, await d.ashby.interview_info(interview_id), now=d.clock())
-
-
-async def fetch_application(d: Deps, application_id: str) -> None:
-    application = await d.ashby.application_info(application_id)
-    candidate = await d.ashby.candidate_info(application.candidate.id)
-    await ashby_cache.put_application(d.pool, application, candidate, now=d.clock())
-
-
-async def queue_refresh(d: Deps, *, application_id: str | None = None, interview_id: str | None = None) -> None:
-    """Queue one refresh per object at a time (the job id dedupes concurrent requests)."""
-    await jobs.enqueue_default(
-        d.queue,
-        jobs.REFRESH_METADATA,
-        application_id,
-        interview_id,
-        job_id=f"refresh:{application_id or ''}:{interview_id or ''}",
-    )

@@ -18,7 +18,7 @@ from shared.db.migrations import assert_up_to_date, default_directory, load_migr
 from shared.jobs import QUEUES, WEBHOOK_DEDUPE_S, deserialize, queue_redis, serialize
 from shared.settings import Settings
 from workers.deps import Clock, build_deps, utc_now
-from workers.jobs.ashby_events import ingest_ashby_event, reconcile_schedules, refresh_metadata
+from workers.jobs.ashby_events import ingest_ashby_event, reconcile_schedules
 from workers.jobs.feedback import (
     SUBMIT_MAX_TRIES,
     hydrate_modal,
@@ -31,8 +31,10 @@ from workers.jobs.feedback import (
 from workers.jobs.people import resolve_person
 from workers.jobs.reminders import dispatch_due_reminders, send_reminder
 from workers.jobs.sync import sync_feedback
+from workers.metadata import RUN_BUDGET_S, refresh_metadata
 
 JOB_TIMEOUT_S = 60
+REFRESH_TIMEOUT_S = RUN_BUDGET_S + 45
 
 
 def functions_for(queue: str) -> list[Function]:
@@ -46,7 +48,9 @@ def functions_for(queue: str) -> list[Function]:
             func(dispatch_due_reminders, name="dispatch_due_reminders", keep_result=0, max_tries=1),
             func(sync_feedback, name="sync_feedback", keep_result=0, max_tries=1),
             func(reconcile_schedules, name="reconcile_schedules", keep_result=0, max_tries=1),
-            func(refresh_metadata, name="refresh_metadata", keep_result=0, max_tries=5),
+            # One refresher at a time (fixed job id): it stops taking work after RUN_BUDGET_S, then its last
+            # requests finish, within the Ashby client's own retry budget.
+            func(refresh_metadata, name="refresh_metadata", keep_result=0, max_tries=1, timeout=REFRESH_TIMEOUT_S),
         ]
     if queue == "interactive":
         return [
@@ -76,6 +80,14 @@ def cron_jobs_for(queue: str) -> list[CronJob]:
         ),
         cron(
             sync_feedback, name="cron:sync_feedback", second=5, unique=True, run_at_startup=True, timeout=JOB_TIMEOUT_S
+        ),
+        # Carries on a metadata refresh that stopped at its time budget or because Ashby was busy.
+        cron(
+            refresh_metadata,
+            name="cron:refresh_metadata",
+            second=50,
+            unique=True,
+            timeout=REFRESH_TIMEOUT_S,
         ),
         # Catches schedule webhooks that never arrived (Ashby gave up, or Redis lost the job).
         cron(

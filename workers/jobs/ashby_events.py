@@ -19,8 +19,8 @@ from shared.db import reminders as reminders_db
 from shared.db import sync_tokens
 from shared.db.schedules import ScheduleChange, upsert_schedule
 from shared.payloads.ashby import InterviewSchedule, decode_schedule_webhook
-from workers.context import fetch_application, fetch_interview, queue_refresh
 from workers.deps import Deps, deps
+from workers.metadata import queue_refresh
 from workers.runtime import job
 
 SCHEDULE_SYNC = "interviewSchedule.list"
@@ -41,17 +41,6 @@ async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[Schedule
     for interview_id in {e.interview_id for e in schedule.interview_events}:
         await queue_refresh(d, interview_id=interview_id)
     return change, planned.inserted
-
-
-@job
-async def refresh_metadata(ctx: dict[str, Any], application_id: str | None, interview_id: str | None) -> dict[str, Any]:
-    """Fetch an application (with its candidate) or an interview from Ashby into the cache."""
-    d = deps(ctx)
-    if application_id:
-        await fetch_application(d, application_id)
-    if interview_id:
-        await fetch_interview(d, interview_id)
-    return {"outcome": "refreshed"}
 
 
 @job

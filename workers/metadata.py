@@ -1,0 +1,100 @@
+"""Keeping the Ashby metadata cache warm: applications (with their candidate) and interviews.
+
+Objects to refresh are collected in one Redis set, and one `refresh_metadata` job at a time drains it
+with a few requests in flight. Waiting on the Ashby key's budget then holds one worker slot, never all
+of them: when refreshes were one job per object, a burst of stale reads (or a reconcile after an outage)
+filled every slot with jobs queued on the budget, and the reminders and the dispatch cron waited behind
+them (a 45 s stall in the benchmark).
+
+The set is a to-do list, not a record: a member lost with a killed worker is re-added by the next read
+that finds its copy stale, and a missing copy is fetched inline by the send that needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import Any, cast
+
+import structlog
+
+from shared import jobs
+from shared.db import ashby_cache
+from shared.errors import Permanent, Transient
+from workers.deps import Deps, deps
+from workers.runtime import job
+
+STALE_SET = "fleet:metadata:stale"
+# One run stops taking new objects after this long (under the job timeout); the cron carries on.
+RUN_BUDGET_S = 40.0
+IN_FLIGHT = 4
+
+log = structlog.get_logger("worker.metadata")
+
+
+def _awaited(result: object) -> Awaitable[Any]:
+    """redis-py types each command for its sync and asyncio clients at once; on ours they are awaitable."""
+    return cast(Awaitable[Any], result)
+
+
+async def fetch_interview(d: Deps, interview_id: str) -> None:
+    await ashby_cache.put_interview(d.pool, await d.ashby.interview_info(interview_id), now=d.clock())
+
+
+async def fetch_application(d: Deps, application_id: str) -> None:
+    application = await d.ashby.application_info(application_id)
+    candidate = await d.ashby.candidate_info(application.candidate.id)
+    await ashby_cache.put_application(d.pool, application, candidate, now=d.clock())
+
+
+async def queue_refresh(d: Deps, *, application_id: str | None = None, interview_id: str | None = None) -> None:
+    """Add objects to the refresh set and make sure a refresher is queued (its fixed id makes it one)."""
+    members = [f"application:{application_id}"] if application_id else []
+    members += [f"interview:{interview_id}"] if interview_id else []
+    if not members:
+        return
+    await _awaited(d.queue.sadd(STALE_SET, *members))
+    await jobs.enqueue_default(d.queue, jobs.REFRESH_METADATA, job_id=jobs.REFRESH_METADATA)
+
+
+async def _refresh(d: Deps, member: str) -> None:
+    kind, _, object_id = member.partition(":")
+    if kind == "application":
+        await fetch_application(d, object_id)
+    elif kind == "interview":
+        await fetch_interview(d, object_id)
+    else:
+        log.error("metadata_refresh_unknown_member", kind=kind)
+
+
+@job
+async def refresh_metadata(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Fetch the queued applications and interviews from Ashby into the cache until the set is empty, Ashby
+    is busy (the rest waits for the next run) or the run's time is up."""
+    d = deps(ctx)
+    deadline = time.monotonic() + RUN_BUDGET_S
+    counts = {"refreshed": 0, "refused": 0, "busy": 0}
+
+    async def drain() -> None:
+        while time.monotonic() < deadline and not counts["busy"]:
+            member = await _awaited(d.queue.spop(STALE_SET))
+            if member is None:
+                return
+            name = member.decode() if isinstance(member, bytes) else str(member)
+            try:
+                await _refresh(d, name)
+            except Transient:
+                await _awaited(d.queue.sadd(STALE_SET, name))  # Ashby is busy: the next run tries again
+                counts["busy"] += 1
+                return
+            except Permanent as exc:
+                # e.g. the application was deleted: the cached copy stays as it is, and is still shown.
+                log.warning("metadata_refresh_refused", kind=name.partition(":")[0], error=type(exc).__name__)
+                counts["refused"] += 1
+            else:
+                counts["refreshed"] += 1
+
+    await asyncio.gather(*(drain() for _ in range(IN_FLIGHT)))
+    counts["left"] = await _awaited(d.queue.scard(STALE_SET))
+    return counts
