@@ -121,7 +121,7 @@ async def _interview(d: Deps, interview_id: str | None, now: datetime) -> Any:
     cached = await ashby_cache.get_interview(d.pool, interview_id)
     if cached is not None:
         if now - cached["fetched_at"] >= CACHE_TTL:
-            await queue_refresh(d, interview_id=interview_id)
+            await queue_refresh(d, interviews=[interview_id])
         return cached
     await fetch_interview(d, interview_id)
     return await ashby_cache.get_interview(d.pool, interview_id)
@@ -131,7 +131,7 @@ async def _application(d: Deps, application_id: str, now: datetime) -> Any:
     cached = await ashby_cache.get_application(d.pool, application_id)
     if cached is not None:
         if now - cached["fetched_at"] >= CACHE_TTL:
-            await queue_refresh(d, application_id=application_id)
+            await queue_refresh(d, applications=[application_id])
         return cached
     await fetch_application(d, application_id)
     return await ashby_cache.get_application(d.pool, application_id)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,8 @@ class Deps:
     ashby: AshbyClient
     slack: SlackClient
     policy: ReminderPolicy
+    # Ashby fetches in flight in this process, by object: concurrent misses of one object share one request.
+    fetches: dict[str, asyncio.Future[None]] = field(default_factory=dict)
 
 
 def deps(ctx: dict[str, Any]) -> Deps:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
 import structlog
@@ -39,19 +39,35 @@ def _awaited(result: object) -> Awaitable[Any]:
 
 
 async def fetch_interview(d: Deps, interview_id: str) -> None:
-    await ashby_cache.put_interview(d.pool, await d.ashby.interview_info(interview_id), now=d.clock())
+    async def fetch() -> None:
+        await ashby_cache.put_interview(d.pool, await d.ashby.interview_info(interview_id), now=d.clock())
+
+    await fetch_once(d, f"interview:{interview_id}", fetch)
 
 
 async def fetch_application(d: Deps, application_id: str) -> None:
-    application = await d.ashby.application_info(application_id)
-    candidate = await d.ashby.candidate_info(application.candidate.id)
-    await ashby_cache.put_application(d.pool, application, candidate, now=d.clock())
+    async def fetch() -> None:
+        application = await d.ashby.application_info(application_id)
+        candidate = await d.ashby.candidate_info(application.candidate.id)
+        await ashby_cache.put_application(d.pool, application, candidate, now=d.clock())
+
+    await fetch_once(d, f"application:{application_id}", fetch)
 
 
-async def queue_refresh(d: Deps, *, application_id: str | None = None, interview_id: str | None = None) -> None:
+async def fetch_once(d: Deps, key: str, fetch: Callable[[], Awaitable[None]]) -> None:
+    """Run `fetch`, or wait for the same fetch already running in this process. The three sends of a
+    panel's briefs miss an uncached application together; without this each asked Ashby for it."""
+    running = d.fetches.get(key)
+    if running is None:
+        running = asyncio.ensure_future(fetch())
+        d.fetches[key] = running
+        running.add_done_callback(lambda _: d.fetches.pop(key, None))
+    await asyncio.shield(running)  # one waiter cancelled (its job timed out) leaves the fetch to the others
+
+
+async def queue_refresh(d: Deps, *, applications: Iterable[str] = (), interviews: Iterable[str] = ()) -> None:
     """Add objects to the refresh set and make sure a refresher is queued (its fixed id makes it one)."""
-    members = [f"application:{application_id}"] if application_id else []
-    members += [f"interview:{interview_id}"] if interview_id else []
+    members = [f"application:{a}" for a in applications] + [f"interview:{i}" for i in interviews]
     if not members:
         return
     await _awaited(d.queue.sadd(STALE_SET, *members))

@@ -51,7 +51,7 @@ async def test_many_refresh_requests_queue_one_refresher(db_url: str, redis_url:
         try:
             async with build_deps(w.settings, queue, clock=w.clock.now) as d:
                 for _ in range(50):
-                    await queue_refresh(d, application_id=w.ashby.application_id, interview_id="interview-x")
+                    await queue_refresh(d, applications=[w.ashby.application_id], interviews=["interview-x"])
         finally:
             await queue.aclose()
         assert await redis.zcard(jobs.QUEUE_DEFAULT) == 1  # one job, not fifty: one worker slot at most

@@ -36,10 +36,11 @@ async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[Schedule
     for user_id, email in await people_db.unknown_interviewers(d.pool, change.event_ids):
         await jobs.enqueue_default(d.queue, jobs.RESOLVE_PERSON, user_id, email, job_id=f"person:{user_id}")
     # Warm the metadata reminders show now, days ahead, so sends never wait on the Ashby budget.
-    if schedule.application_id:
-        await queue_refresh(d, application_id=schedule.application_id)
-    for interview_id in {e.interview_id for e in schedule.interview_events}:
-        await queue_refresh(d, interview_id=interview_id)
+    await queue_refresh(
+        d,
+        applications=[schedule.application_id] if schedule.application_id else [],
+        interviews={e.interview_id for e in schedule.interview_events},
+    )
     return change, planned.inserted
 
 
