@@ -26,6 +26,7 @@ import psutil  # type: ignore[import-untyped]
 import redis.asyncio as aioredis
 
 from bench.click import ClickRun, click_benchmark, click_report
+from bench.common import ASHBY_KEY, ASHBY_WEBHOOK_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, fleet_env, fleet_workers
 from bench.loadgen import webhook_body
 from bench.reminders import CACHE_MODES, ReminderRun, reminders_benchmark, reminders_report
 from fleet.processes import wait_until
@@ -33,8 +34,12 @@ from shared.db.migrations import apply_migrations, default_directory, load_migra
 from shared.db.pool import with_database
 from shared.embedded import embedded_postgres, embedded_redis, free_port
 from shared.jobs import enqueue_ashby_event, queue_redis
-
-SECRET = "bench-webhook-secret-of-at-least-32-characters"
+from sim.ashby.app import create_app as create_ashby
+from sim.ashby.app import sim_of
+from sim.ashby.seed import seed_org
+from sim.serving import running
+from sim.slack import SlackState
+from sim.slack import create_app as create_slack
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -73,7 +78,7 @@ async def http_benchmark(
             "-m",
             "bench.loadgen",
             str(port),
-            SECRET,
+            ASHBY_WEBHOOK_SECRET,
             str(connections),
             str(warmup_s),
             str(duration_s),
@@ -90,7 +95,10 @@ async def http_benchmark(
         await server.wait()
 
 
-async def ingest_benchmark(database_url: str, redis_url: str, count: int) -> dict[str, object]:
+async def ingest_benchmark(database_url: str, redis_url: str, count: int, logs: Path) -> dict[str, object]:
+    """`count` distinct schedule webhooks queued, then one real `fleet worker --queue default` (its crons,
+    people lookups and metadata refresher running, against the simulators, as in production) started:
+    the time until every schedule is stored."""
     queue = queue_redis(redis_url)
     try:
         await queue.flushdb()
@@ -98,28 +106,40 @@ async def ingest_benchmark(database_url: str, redis_url: str, count: int) -> dic
             await enqueue_ashby_event(queue, webhook_body(n))
     finally:
         await queue.aclose()
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}
-    started = time.perf_counter()
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fleet.cli",
-        "worker",
-        "--queue",
-        "default",
-        "--burst",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+    ashby_app = create_ashby(seed_org().org, api_key=ASHBY_KEY)
+    slack_app = create_slack(
+        SlackState(), token=SLACK_TOKEN, signing_secret=SLACK_SIGNING_SECRET, interactions_url=None
     )
-    await worker.wait()
-    elapsed = time.perf_counter() - started
-    conn = await asyncpg.connect(database_url)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+
+    async def stored() -> int:
+        return int(await pool.fetchval("SELECT count(*) FROM interview_schedules"))
+
+    async def all_stored() -> bool:
+        return await stored() >= count
+
     try:
-        stored = await conn.fetchval("SELECT count(*) FROM interview_schedules")
+        async with running(ashby_app, lifespan="off") as ashby_url, running(slack_app) as slack_url:
+            env = fleet_env(
+                redis_url=redis_url,
+                database_url=database_url,
+                ashby_url=ashby_url,
+                slack_url=slack_url,
+                LOG_LEVEL="WARNING",
+            )
+            started = time.perf_counter()
+            async with fleet_workers(1, "default", env, logs):
+                await wait_until(all_stored, timeout_s=600, what="every schedule to be stored")
+                elapsed = time.perf_counter() - started
+        await sim_of(ashby_app).aclose()
+        return {
+            "webhooks": count,
+            "stored": await stored(),
+            "seconds": round(elapsed, 2),
+            "per_second": round(count / elapsed, 1),
+        }
     finally:
-        await conn.close()
-    return {"webhooks": count, "stored": stored, "seconds": round(elapsed, 2), "per_second": round(count / elapsed, 1)}
+        await pool.close()
 
 
 async def fresh_database(server_url: str) -> str:
@@ -139,7 +159,7 @@ async def fresh_database(server_url: str) -> str:
 
 
 async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
-    env = {"REDIS_URL": redis_url, "ASHBY_WEBHOOK_SECRET": SECRET, "LOG_LEVEL": "INFO"}
+    env = {"REDIS_URL": redis_url, "ASHBY_WEBHOOK_SECRET": ASHBY_WEBHOOK_SECRET, "LOG_LEVEL": "INFO"}
     results: dict[str, dict[str, object]] = {}
     if args.only in (None, "http"):
         for app in ("bare", "ingress"):
@@ -148,7 +168,9 @@ async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
                 app, env, connections=args.connections, warmup_s=args.warmup, duration_s=args.duration
             )
     if args.only in (None, "ingest"):
-        results["ingest"] = await ingest_benchmark(await fresh_database(pg_server), redis_url, args.webhooks)
+        with log_dir(args, "ingest") as logs:
+            database_url = await fresh_database(pg_server)
+            results["ingest"] = await ingest_benchmark(database_url, redis_url, args.webhooks, logs)
     if args.only in (None, "reminders"):
         with log_dir(args, "reminders") as logs:
             results["reminders"] = await reminders_benchmark(

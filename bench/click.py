@@ -44,7 +44,6 @@ from bench.common import (
     fleet_env,
     fleet_workers,
     percentile,
-    tcp_listening_socket,
 )
 from bench.loadgen import webhook_body
 from fleet.processes import wait_until
@@ -60,7 +59,7 @@ from sim.ashby.app import create_app as create_ashby
 from sim.ashby.app import sim_of
 from sim.ashby.seed import SeededOrg, seed_org
 from sim.pairing import mirror_users
-from sim.serving import running
+from sim.serving import listening_socket, running
 from sim.slack import SlackActor, SlackState
 from sim.slack import create_app as create_slack
 from sim.slack.state import Message
@@ -113,8 +112,8 @@ async def click_benchmark(database_url: str, redis_url: str, run: ClickRun, log_
     targets = iter(await _prerender(queue, seeded, slack, slack_ids, total))
     try:
         async with (
-            running(slack_app, sock=tcp_listening_socket()) as slack_url,
-            running(ashby_app, sock=tcp_listening_socket(), lifespan="off") as ashby_url,
+            running(slack_app, sock=listening_socket()) as slack_url,
+            running(ashby_app, sock=listening_socket(), lifespan="off") as ashby_url,
         ):
             env = fleet_env(redis_url=redis_url, database_url=database_url, ashby_url=ashby_url, slack_url=slack_url)
             ingress = await asyncio.create_subprocess_exec(

@@ -8,7 +8,6 @@ import contextlib
 import math
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -85,18 +84,6 @@ async def fleet_workers(
             except TimeoutError:
                 process.kill()
                 await process.wait()
-
-
-def tcp_listening_socket(host: str = "127.0.0.1") -> socket.socket:
-    """Like `sim.serving.listening_socket`, but created with proto IPPROTO_TCP. asyncio sets TCP_NODELAY only on
-    sockets whose proto says TCP; the accepted sockets of a proto-0 listener keep Nagle on, so every response
-    with a body (head and body are two writes) waits ~40 ms for the client's delayed ACK."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
 
 
 def cpu_seconds(pid: int) -> float:

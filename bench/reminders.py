@@ -49,7 +49,6 @@ from bench.common import (
     fleet_env,
     fleet_workers,
     percentile,
-    tcp_listening_socket,
 )
 from ingress.app import create_app as create_ingress
 from shared.clients.slack import SlackLimits
@@ -63,7 +62,7 @@ from sim.ashby.records import EventSpec, SimInterviewer
 from sim.ashby.seed import SeededOrg, seed_org
 from sim.ashby.webhooks import WebhookTarget
 from sim.pairing import mirror_users
-from sim.serving import running, url_of
+from sim.serving import listening_socket, running, url_of
 from sim.slack import SlackState
 from sim.slack import create_app as create_slack
 
@@ -115,7 +114,7 @@ async def reminders_benchmark(database_url: str, redis_url: str, run: ReminderRu
     slack = SlackState()
     slack.rate_limits.enabled = True
     slack_ids = mirror_users(seeded.org, slack)
-    ingress_sock = tcp_listening_socket()
+    ingress_sock = listening_socket()
     ashby_app = create_ashby(
         seeded.org,
         api_key=ASHBY_KEY,
@@ -125,8 +124,8 @@ async def reminders_benchmark(database_url: str, redis_url: str, run: ReminderRu
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     try:
         async with (
-            running(ashby_app, sock=tcp_listening_socket(), lifespan="off") as ashby_url,
-            running(slack_app, sock=tcp_listening_socket()) as slack_url,
+            running(ashby_app, sock=listening_socket(), lifespan="off") as ashby_url,
+            running(slack_app, sock=listening_socket()) as slack_url,
         ):
             budget = {} if run.slack_budget is None else {"SLACK_MESSAGES_PER_SECOND": f"{run.slack_budget:g}"}
             env = fleet_env(

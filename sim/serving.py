@@ -12,7 +12,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
-def listening_socket(host: str = "127.0.0.1") -> socket.socket:
+def listening_socket(host: str = "127.0.0.1", *, backlog: int = 1024) -> socket.socket:
     """A socket bound to a free port and already listening: connections made before the server task
     starts wait in the backlog, so nobody polls for readiness.
 
@@ -21,7 +21,7 @@ def listening_socket(host: str = "127.0.0.1") -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
-    sock.listen(128)
+    sock.listen(backlog)
     sock.setblocking(False)
     return sock
 
