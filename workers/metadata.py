@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
 from typing import Any, cast
 
 import structlog
@@ -26,6 +27,9 @@ from workers.deps import Deps, deps
 from workers.runtime import job
 
 STALE_SET = "fleet:metadata:stale"
+QUEUED_PREFIX = "fleet:metadata:queued:"
+REQUEUE_AFTER = timedelta(minutes=5)
+MARKER_TTL_S = 24 * 3600
 # One run stops taking new objects after this long (under the job timeout); the cron carries on.
 RUN_BUDGET_S = 40.0
 IN_FLIGHT = 4
@@ -66,12 +70,45 @@ async def fetch_once(d: Deps, key: str, fetch: Callable[[], Awaitable[None]]) ->
 
 
 async def queue_refresh(d: Deps, *, applications: Iterable[str] = (), interviews: Iterable[str] = ()) -> None:
-    """Add objects to the refresh set and make sure a refresher is queued (its fixed id makes it one)."""
+    """Add objects to the refresh set and make sure a refresher is queued (its fixed id makes it one).
+
+    An object is queued at most once per REQUEUE_AFTER (on the workers' clock): when Ashby keeps failing
+    it, the sends that keep finding its copy stale must not each ask again."""
     members = [f"application:{a}" for a in applications] + [f"interview:{i}" for i in interviews]
     if not members:
         return
-    await _awaited(d.queue.sadd(STALE_SET, *members))
-    await jobs.enqueue_default(d.queue, jobs.REFRESH_METADATA, job_id=jobs.REFRESH_METADATA)
+    now_ms = int(d.clock().timestamp() * 1000)
+    window_ms = int(REQUEUE_AFTER.total_seconds() * 1000)
+    added = await _awaited(
+        d.queue.eval(
+            _QUEUE_REFRESH,
+            1 + len(members),
+            STALE_SET,
+            *(QUEUED_PREFIX + m for m in members),
+            str(now_ms),
+            str(window_ms),
+            str(MARKER_TTL_S),
+            *members,
+        )
+    )
+    if added:
+        await jobs.enqueue_default(d.queue, jobs.REFRESH_METADATA, job_id=jobs.REFRESH_METADATA)
+
+
+# KEYS: the refresh set, then one marker per member; ARGV: now (ms), window (ms), marker TTL (s), members.
+# A member is added unless its marker says it was queued less than a window ago.
+_QUEUE_REFRESH = """
+local now, window, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local added = 0
+for i = 2, #KEYS do
+  local last = tonumber(redis.call('GET', KEYS[i]))
+  if not last or now - last >= window then
+    redis.call('SET', KEYS[i], ARGV[1], 'EX', ttl)
+    added = added + redis.call('SADD', KEYS[1], ARGV[i + 2])
+  end
+end
+return added
+"""
 
 
 async def _refresh(d: Deps, member: str) -> None:

@@ -21,7 +21,14 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
         max_size=max_size,
         init=_init_connection,
         command_timeout=30,
-        server_settings={"application_name": "fleet", "timezone": "UTC"},
+        server_settings={
+            "application_name": "fleet",
+            "timezone": "UTC",
+            # asyncpg prepares every statement; after five runs PostgreSQL may keep one generic plan for it,
+            # costed on the table sizes of that moment. Planned on a young, small table that is a sequential
+            # scan forever after (ingestion slowed as tables grew: 2 scans of event_interviewers per job).
+            "plan_cache_mode": "force_custom_plan",
+        },
     )
     assert pool is not None
     return pool

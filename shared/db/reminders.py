@@ -58,60 +58,65 @@ def _skip_reason(row: asyncpg.Record) -> str:
 
 async def plan_events(pool: asyncpg.Pool, event_ids: list[str], policy: ReminderPolicy, *, now: datetime) -> PlanResult:
     """Bring every interviewer's reminders for these events in line with the current schedule."""
-    inserted = rescheduled = skipped = 0
     async with pool.acquire() as conn, conn.transaction():
-        inputs = await conn.fetch(_PLAN_INPUTS, event_ids)
-        stored: dict[tuple[str, str], list[ExistingReminder]] = defaultdict(list)
-        for r in await conn.fetch(
-            "SELECT event_id, interviewer_id, kind, sequence, state, due_at FROM reminders "
-            "WHERE event_id = ANY($1) FOR UPDATE",
-            event_ids,
-        ):
-            stored[(r["event_id"], r["interviewer_id"])].append(
-                ExistingReminder(r["kind"], r["sequence"], r["state"], r["due_at"])
-            )
-        inserts, moves, skips = [], [], []
-        for row in inputs:
-            key = (row["event_id"], row["user_id"])
-            event = ReminderEvent(
-                id=row["event_id"],
-                start=row["start_time"],
-                end=row["end_time"],
-                cancelled=row["cancelled"],
-                removed=row["event_removed"],
-            )
-            interviewer = ReminderInterviewer(
-                ashby_user_id=row["user_id"], feedback_required=row["feedback_required"], tz=row["slack_tz"]
-            )
-            wanted = (
-                []
-                if row["has_feedback"] or row["interviewer_removed"]
-                else drop_missed(plan_reminders(event, interviewer, policy, now=now), now=now)
-            )
-            changes = reconcile(stored.get(key, []), wanted, skip_reason=_skip_reason(row))
-            inserts += [(*key, p.kind, p.sequence, p.due_at) for p in changes.insert]
-            moves += [(*key, m.kind, m.sequence, m.due_at) for m in changes.reschedule]
-            skips += [(*key, s.kind, s.sequence, s.reason) for s in changes.skip]
-        if inserts:
-            await conn.executemany(
-                "INSERT INTO reminders (event_id, interviewer_id, kind, sequence, due_at) VALUES ($1, $2, $3, $4, $5) "
-                "ON CONFLICT DO NOTHING",
-                inserts,
-            )
-        if moves:
-            await conn.executemany(
-                "UPDATE reminders SET due_at = $5, updated_at = now() "
-                "WHERE event_id = $1 AND interviewer_id = $2 AND kind = $3 AND sequence = $4 AND state = 'pending'",
-                moves,
-            )
-        if skips:
-            await conn.executemany(
-                "UPDATE reminders SET state = 'skipped', skip_reason = $5, updated_at = now() "
-                "WHERE event_id = $1 AND interviewer_id = $2 AND kind = $3 AND sequence = $4 AND state = 'pending'",
-                skips,
-            )
-        inserted, rescheduled, skipped = len(inserts), len(moves), len(skips)
-    return PlanResult(inserted, rescheduled, skipped)
+        return await plan_events_in(conn, event_ids, policy, now=now)
+
+
+async def plan_events_in(
+    conn: asyncpg.Connection, event_ids: list[str], policy: ReminderPolicy, *, now: datetime
+) -> PlanResult:
+    """`plan_events` inside the caller's transaction (ingestion stores a schedule and its plan in one)."""
+    inputs = await conn.fetch(_PLAN_INPUTS, event_ids)
+    stored: dict[tuple[str, str], list[ExistingReminder]] = defaultdict(list)
+    for r in await conn.fetch(
+        "SELECT event_id, interviewer_id, kind, sequence, state, due_at FROM reminders "
+        "WHERE event_id = ANY($1) FOR UPDATE",
+        event_ids,
+    ):
+        stored[(r["event_id"], r["interviewer_id"])].append(
+            ExistingReminder(r["kind"], r["sequence"], r["state"], r["due_at"])
+        )
+    inserts, moves, skips = [], [], []
+    for row in inputs:
+        key = (row["event_id"], row["user_id"])
+        event = ReminderEvent(
+            id=row["event_id"],
+            start=row["start_time"],
+            end=row["end_time"],
+            cancelled=row["cancelled"],
+            removed=row["event_removed"],
+        )
+        interviewer = ReminderInterviewer(
+            ashby_user_id=row["user_id"], feedback_required=row["feedback_required"], tz=row["slack_tz"]
+        )
+        wanted = (
+            []
+            if row["has_feedback"] or row["interviewer_removed"]
+            else drop_missed(plan_reminders(event, interviewer, policy, now=now), now=now)
+        )
+        changes = reconcile(stored.get(key, []), wanted, skip_reason=_skip_reason(row))
+        inserts += [(*key, p.kind, p.sequence, p.due_at) for p in changes.insert]
+        moves += [(*key, m.kind, m.sequence, m.due_at) for m in changes.reschedule]
+        skips += [(*key, s.kind, s.sequence, s.reason) for s in changes.skip]
+    if inserts:
+        await conn.executemany(
+            "INSERT INTO reminders (event_id, interviewer_id, kind, sequence, due_at) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT DO NOTHING",
+            inserts,
+        )
+    if moves:
+        await conn.executemany(
+            "UPDATE reminders SET due_at = $5, updated_at = now() "
+            "WHERE event_id = $1 AND interviewer_id = $2 AND kind = $3 AND sequence = $4 AND state = 'pending'",
+            moves,
+        )
+    if skips:
+        await conn.executemany(
+            "UPDATE reminders SET state = 'skipped', skip_reason = $5, updated_at = now() "
+            "WHERE event_id = $1 AND interviewer_id = $2 AND kind = $3 AND sequence = $4 AND state = 'pending'",
+            skips,
+        )
+    return PlanResult(len(inserts), len(moves), len(skips))
 
 
 async def events_of_interviewer(pool: asyncpg.Pool, ashby_user_id: str, *, now: datetime) -> list[str]:

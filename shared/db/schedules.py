@@ -98,75 +98,77 @@ ON CONFLICT (event_id, user_id) DO UPDATE SET
 """
 
 
-async def upsert_schedule(pool: asyncpg.Pool, schedule: InterviewSchedule, *, now: datetime) -> ScheduleChange:
-    """Mirror one schedule payload in a single short transaction (no network inside it)."""
+async def upsert_schedule(conn: asyncpg.Connection, schedule: InterviewSchedule, *, now: datetime) -> ScheduleChange:
+    """Mirror one schedule payload, inside the caller's transaction (which makes no network call)."""
     events = schedule.interview_events
     event_ids = [e.id for e in events]
-    async with pool.acquire() as conn, conn.transaction():
-        inserted = await conn.fetchval(
-            _UPSERT_SCHEDULE,
-            schedule.id,
-            schedule.application_id,
-            schedule.interview_stage_id,
-            schedule.candidate_id,
-            schedule.status,
-            effective_updated_at(schedule),
-            now,
-        )
-        if inserted is None:
-            return ScheduleChange("stale")
-        rows = await conn.fetch("SELECT id, start_time, end_time FROM interview_events WHERE id = ANY($1)", event_ids)
-        current = {r["id"]: (r["start_time"], r["end_time"]) for r in rows}
-        await conn.executemany(
-            _UPSERT_EVENT,
-            [
-                (
-                    e.id,
-                    schedule.id,
-                    e.interview_id,
-                    utc(e.start_time),
-                    utc(e.end_time),
-                    e.feedback_link,
-                    e.location,
-                    e.meeting_link,
-                    e.has_submitted_feedback,
-                    utc(e.updated_at),
-                    now,
-                )
-                for e in events
-            ],
-        )
+    inserted = await conn.fetchval(
+        _UPSERT_SCHEDULE,
+        schedule.id,
+        schedule.application_id,
+        schedule.interview_stage_id,
+        schedule.candidate_id,
+        schedule.status,
+        effective_updated_at(schedule),
+        now,
+    )
+    if inserted is None:
+        return ScheduleChange("stale")
+    rows = await conn.fetch("SELECT id, start_time, end_time FROM interview_events WHERE id = ANY($1)", event_ids)
+    current = {r["id"]: (r["start_time"], r["end_time"]) for r in rows}
+    await conn.executemany(
+        _UPSERT_EVENT,
+        [
+            (
+                e.id,
+                schedule.id,
+                e.interview_id,
+                utc(e.start_time),
+                utc(e.end_time),
+                e.feedback_link,
+                e.location,
+                e.meeting_link,
+                e.has_submitted_feedback,
+                utc(e.updated_at),
+                now,
+            )
+            for e in events
+        ],
+    )
+    moved = [(*times, now) for times in moved_events(current, events)]
+    if moved:  # usually nothing moved: skip the round trip
         await conn.executemany(
             "INSERT INTO interview_event_times (event_id, start_time, end_time, recorded_at) VALUES ($1, $2, $3, $4)",
-            [(*moved, now) for moved in moved_events(current, events)],
+            moved,
         )
-        removed = await conn.fetch(
-            "UPDATE interview_events SET removed_at = $3 "
-            "WHERE schedule_id = $1 AND removed_at IS NULL AND NOT (id = ANY($2)) RETURNING id",
-            schedule.id,
-            event_ids,
-            now,
-        )
-        pairs = [(e.id, i.id) for e in events for i in e.interviewers]
-        await conn.executemany(
-            _UPSERT_INTERVIEWER,
-            [
-                (e.id, i.id, i.email, i.first_name, i.last_name, i.training_role, i.is_feedback_required, now)
-                for e in events
-                for i in e.interviewers
-            ],
-        )
-        await conn.execute(
-            """
-            UPDATE event_interviewers SET removed_at = $4
-            WHERE removed_at IS NULL
-              AND event_id IN (SELECT id FROM interview_events WHERE schedule_id = $1)
-              AND (event_id, user_id) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))
-            """,
-            schedule.id,
-            [p[0] for p in pairs],
-            [p[1] for p in pairs],
-            now,
-        )
+    removed = await conn.fetch(
+        "UPDATE interview_events SET removed_at = $3 "
+        "WHERE schedule_id = $1 AND removed_at IS NULL AND NOT (id = ANY($2)) RETURNING id",
+        schedule.id,
+        event_ids,
+        now,
+    )
+    pairs = [(e.id, i.id) for e in events for i in e.interviewers]
+    await conn.executemany(
+        _UPSERT_INTERVIEWER,
+        [
+            (e.id, i.id, i.email, i.first_name, i.last_name, i.training_role, i.is_feedback_required, now)
+            for e in events
+            for i in e.interviewers
+        ],
+    )
+    # Driven by the payload's event ids (the primary key's prefix): events missing from the payload are
+    # marked removed above, which stops their reminders whatever their interviewers' rows say.
+    await conn.execute(
+        """
+        UPDATE event_interviewers SET removed_at = $4
+        WHERE event_id = ANY($1::text[]) AND removed_at IS NULL
+          AND (event_id, user_id) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))
+        """,
+        event_ids,
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+        now,
+    )
     # Events just removed are returned too: their interviewers' pending reminders must be re-planned (skipped).
     return ScheduleChange("created" if inserted else "updated", event_ids + [r["id"] for r in removed])

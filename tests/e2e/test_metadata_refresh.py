@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from shared import jobs
 from tests.e2e.world import T0, world
 from workers.deps import build_deps
-from workers.metadata import STALE_SET, queue_refresh
+from workers.metadata import REQUEUE_AFTER, STALE_SET, queue_refresh
 
 pytestmark = pytest.mark.e2e
 
@@ -44,15 +44,31 @@ async def test_stale_copies_are_served_and_refreshed_once_after_ashby_stops_rate
         assert fetched_at == w.clock.now()
 
 
-async def test_many_refresh_requests_queue_one_refresher(db_url: str, redis_url: str, redis: aioredis.Redis) -> None:
+async def test_refresh_requests_queue_one_refresher_and_each_object_once_per_window(
+    db_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
     async with world(db_url, redis_url, redis) as w:
-        await w.schedule_panel(start=START, interviewers=1, shadows=0)
+        await w.schedule_panel(start=START, interviewers=1, shadows=0)  # ingestion queued its objects at T0
         queue = jobs.queue_redis(redis_url)
         try:
             async with build_deps(w.settings, queue, clock=w.clock.now) as d:
-                for _ in range(50):
-                    await queue_refresh(d, applications=[w.ashby.application_id], interviews=["interview-x"])
+
+                async def request(count: int = 1) -> None:
+                    for _ in range(count):
+                        await queue_refresh(d, applications=[w.ashby.application_id], interviews=["interview-x"])
+
+                await request()  # the application was queued at this instant already: only the new interview
+                assert await redis.smembers(STALE_SET) == {b"interview:interview-x"}
+                await redis.delete(STALE_SET)
+
+                w.clock.advance(REQUEUE_AFTER)
+                await request(50)
+                assert await redis.scard(STALE_SET) == 2
+                assert await redis.zcard(jobs.QUEUE_DEFAULT) == 1  # one job, not fifty: one worker slot at most
+                await redis.delete(STALE_SET)
+
+                w.clock.advance(REQUEUE_AFTER - timedelta(seconds=1))
+                await request()  # Ashby failing these must not make every stale read ask again
+                assert await redis.scard(STALE_SET) == 0
         finally:
             await queue.aclose()
-        assert await redis.zcard(jobs.QUEUE_DEFAULT) == 1  # one job, not fifty: one worker slot at most
-        assert await redis.scard(STALE_SET) == 2

@@ -29,11 +29,15 @@ log = structlog.get_logger("worker.ashby_events")
 
 async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[ScheduleChange, int]:
     """Store one schedule and plan its reminders; returns the change and how many reminders were added."""
-    change = await upsert_schedule(d.pool, schedule, now=d.clock())
-    if change.outcome == "stale":
-        return change, 0
-    planned = await reminders_db.plan_events(d.pool, change.event_ids, d.policy, now=d.clock())
-    for user_id, email in await people_db.unknown_interviewers(d.pool, change.event_ids):
+    now = d.clock()
+    # One transaction for the schedule and its plan: fewer round trips, and never one without the other.
+    async with d.pool.acquire() as conn, conn.transaction():
+        change = await upsert_schedule(conn, schedule, now=now)
+        if change.outcome == "stale":
+            return change, 0
+        planned = await reminders_db.plan_events_in(conn, change.event_ids, d.policy, now=now)
+        unknown = await people_db.unknown_interviewers(conn, change.event_ids)
+    for user_id, email in unknown:
         await jobs.enqueue_default(d.queue, jobs.RESOLVE_PERSON, user_id, email, job_id=f"person:{user_id}")
     # Warm the metadata reminders show now, days ahead, so sends never wait on the Ashby budget.
     await queue_refresh(
