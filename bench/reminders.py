@@ -8,10 +8,10 @@ processes (real clock, cron on) ingest the schedule webhooks, dispatch and send.
 margin ahead of now, so that everything upstream of the dispatch is done before D:
 
 - ingestion: webhooks -> ingress -> default workers -> schedules, planned reminders, and the Ashby metadata
-  the reminders show, which ingestion queues for refresh (`refresh_metadata`, one per application and
-  interview). In production that happens days ahead; here the workers of this set-up phase get an Ashby
-  budget of 100,000/min so 2,000 fetches take seconds, then stop, and the measured workers start with the
-  product's budget (`ASHBY_REQUESTS_PER_MINUTE`, 300);
+  the reminders show, which ingestion queues for the refresher (`workers/metadata.py`: one job at a time
+  fetches every queued application and interview). In production that happens days ahead; here the
+  workers of this set-up phase get an Ashby budget of 100,000/min so 2,000 fetches take seconds, then
+  stop, and the measured workers start with the product's budget (`ASHBY_REQUESTS_PER_MINUTE`, 300);
 - the people directory is filled before ingestion (one matched row per interviewer, as after an earlier
   lookup): resolving 3,000 people through `users.lookupByEmail` (tier 3, 50/min) would take an hour;
 - `--ashby-cache` then sets the cache as the sends will find it: `stale` (the default: fetched two days ago,
@@ -65,6 +65,7 @@ from sim.pairing import mirror_users
 from sim.serving import listening_socket, running, url_of
 from sim.slack import SlackState
 from sim.slack import create_app as create_slack
+from workers.metadata import QUEUED_PREFIX
 
 CACHE_MODES = ("stale", "fresh", "cold")
 CACHE_TABLES = ("ashby_applications", "ashby_interviews")
@@ -251,6 +252,16 @@ class _Measure:
 
     async def _set_cache(self, mode: str) -> None:
         """The metadata cache as the sends will find it; see the module docstring."""
+        if mode == "stale":
+            # Days pass: ingestion's marks that it queued each object (a 5-minute window) are long gone.
+            assert self.settings.redis_url is not None
+            queue = queue_redis(self.settings.redis_url)
+            try:
+                markers = [key async for key in queue.scan_iter(match=QUEUED_PREFIX + "*", count=1000)]
+                if markers:
+                    await queue.delete(*markers)
+            finally:
+                await queue.aclose()
         for table in CACHE_TABLES:
             if mode == "stale":
                 await self.pool.execute(f"UPDATE {table} SET fetched_at = fetched_at - interval '2 days'")

@@ -6,8 +6,9 @@ of them: when refreshes were one job per object, a burst of stale reads (or a re
 filled every slot with jobs queued on the budget, and the reminders and the dispatch cron waited behind
 them (a 45 s stall in the benchmark).
 
-The set is a to-do list, not a record: a member lost with a killed worker is re-added by the next read
-that finds its copy stale, and a missing copy is fetched inline by the send that needs it.
+The set is a to-do list, not a record: a member lost with a killed worker is queued again by a later
+read that finds its copy stale (each object at most once per REQUEUE_AFTER), and a missing copy is
+fetched inline by the send that needs it.
 """
 
 from __future__ import annotations
