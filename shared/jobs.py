@@ -31,7 +31,7 @@ SEND_RESUME_LINK = "send_resume_link"
 NOTIFY_OPEN_FAILED = "notify_open_failed"
 # default queue
 SEND_REMINDER = "send_reminder"
-RESOLVE_PERSON = "resolve_person"
+RESOLVE_PEOPLE = "resolve_people"
 MARK_FEEDBACK_SUBMITTED = "mark_feedback_submitted"
 DISPATCH_DUE_REMINDERS = "dispatch_due_reminders"
 SYNC_FEEDBACK = "sync_feedback"

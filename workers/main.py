@@ -28,13 +28,14 @@ from workers.jobs.feedback import (
     send_resume_link,
     submit_feedback,
 )
-from workers.jobs.people import resolve_person
+from workers.jobs.people import resolve_people
 from workers.jobs.reminders import dispatch_due_reminders, send_reminder
 from workers.jobs.sync import sync_feedback
-from workers.metadata import RUN_BUDGET_S, refresh_metadata
+from workers.metadata import refresh_metadata
+from workers.work_set import RUN_BUDGET_S
 
 JOB_TIMEOUT_S = 60
-REFRESH_TIMEOUT_S = RUN_BUDGET_S + 45
+WORK_SET_TIMEOUT_S = RUN_BUDGET_S + 45
 
 
 def functions_for(queue: str) -> list[Function]:
@@ -43,14 +44,14 @@ def functions_for(queue: str) -> list[Function]:
             func(ingest_ashby_event, name="ingest_ashby_event", keep_result=WEBHOOK_DEDUPE_S, max_tries=10),
             # keep_result=0: these ids are reused on purpose (a new claim, a later lookup), never blocked.
             func(send_reminder, name="send_reminder", keep_result=0, max_tries=5),
-            func(resolve_person, name="resolve_person", keep_result=0, max_tries=5),
             func(mark_feedback_submitted, name="mark_feedback_submitted", keep_result=0, max_tries=5),
             func(dispatch_due_reminders, name="dispatch_due_reminders", keep_result=0, max_tries=1),
             func(sync_feedback, name="sync_feedback", keep_result=0, max_tries=1),
             func(reconcile_schedules, name="reconcile_schedules", keep_result=0, max_tries=1),
-            # One refresher at a time (fixed job id): it stops taking work after RUN_BUDGET_S, then its last
-            # requests finish, within the Ashby client's own retry budget.
-            func(refresh_metadata, name="refresh_metadata", keep_result=0, max_tries=1, timeout=REFRESH_TIMEOUT_S),
+            # Work sets, one job each at a time (fixed job id): they stop taking work after RUN_BUDGET_S, then
+            # their last requests finish within the clients' own retry budgets.
+            func(refresh_metadata, name="refresh_metadata", keep_result=0, max_tries=1, timeout=WORK_SET_TIMEOUT_S),
+            func(resolve_people, name="resolve_people", keep_result=0, max_tries=1, timeout=WORK_SET_TIMEOUT_S),
         ]
     if queue == "interactive":
         return [
@@ -81,14 +82,9 @@ def cron_jobs_for(queue: str) -> list[CronJob]:
         cron(
             sync_feedback, name="cron:sync_feedback", second=5, unique=True, run_at_startup=True, timeout=JOB_TIMEOUT_S
         ),
-        # Carries on a metadata refresh that stopped at its time budget or because Ashby was busy.
-        cron(
-            refresh_metadata,
-            name="cron:refresh_metadata",
-            second=50,
-            unique=True,
-            timeout=REFRESH_TIMEOUT_S,
-        ),
+        # Carry on the work sets' jobs that stopped at their time budget or because Ashby or Slack was busy.
+        cron(refresh_metadata, name="cron:refresh_metadata", second=50, unique=True, timeout=WORK_SET_TIMEOUT_S),
+        cron(resolve_people, name="cron:resolve_people", second=55, unique=True, timeout=WORK_SET_TIMEOUT_S),
         # Catches schedule webhooks that never arrived (Ashby gave up, or Redis lost the job).
         cron(
             reconcile_schedules,

@@ -1,46 +1,33 @@
 """Keeping the Ashby metadata cache warm: applications (with their candidate) and interviews.
 
-Objects to refresh are collected in one Redis set, and one `refresh_metadata` job at a time drains it
-with a few requests in flight. Waiting on the Ashby key's budget then holds one worker slot, never all
-of them: when refreshes were one job per object, a burst of stale reads (or a reconcile after an outage)
-filled every slot with jobs queued on the budget, and the reminders and the dispatch cron waited behind
-them (a 45 s stall in the benchmark).
-
-The set is a to-do list, not a record: a member lost with a killed worker is queued again by a later
-read that finds its copy stale (each object at most once per REQUEUE_AFTER), and a missing copy is
-fetched inline by the send that needs it.
+Objects to refresh go into a work set (`workers/work_set.py`) drained by one `refresh_metadata` job at a
+time, so waiting on the Ashby key's budget holds one worker slot. A missing copy is fetched inline by the
+send that needs it; concurrent misses of one object in a process share that fetch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 import structlog
 
 from shared import jobs
 from shared.db import ashby_cache
-from shared.errors import Permanent, Transient
+from workers import work_set
 from workers.deps import Deps, deps
 from workers.runtime import job
+from workers.work_set import awaited
 
 STALE_SET = "fleet:metadata:stale"
 QUEUED_PREFIX = "fleet:metadata:queued:"
 REQUEUE_AFTER = timedelta(minutes=5)
 MARKER_TTL_S = 24 * 3600
-# One run stops taking new objects after this long (under the job timeout); the cron carries on.
-RUN_BUDGET_S = 40.0
 IN_FLIGHT = 4
 
 log = structlog.get_logger("worker.metadata")
-
-
-def _awaited(result: object) -> Awaitable[Any]:
-    """redis-py types each command for its sync and asyncio clients at once; on ours they are awaitable."""
-    return cast(Awaitable[Any], result)
 
 
 async def fetch_interview(d: Deps, interview_id: str) -> None:
@@ -80,7 +67,7 @@ async def queue_refresh(d: Deps, *, applications: Iterable[str] = (), interviews
         return
     now_ms = int(d.clock().timestamp() * 1000)
     window_ms = int(REQUEUE_AFTER.total_seconds() * 1000)
-    added = await _awaited(
+    added = await awaited(
         d.queue.eval(
             _QUEUE_REFRESH,
             1 + len(members),
@@ -93,7 +80,7 @@ async def queue_refresh(d: Deps, *, applications: Iterable[str] = (), interviews
         )
     )
     if added:
-        await jobs.enqueue_default(d.queue, jobs.REFRESH_METADATA, job_id=jobs.REFRESH_METADATA)
+        await work_set.kick(d.queue, jobs.REFRESH_METADATA)
 
 
 # KEYS: the refresh set, then one marker per member; ARGV: now (ms), window (ms), marker TTL (s), members.
@@ -124,31 +111,7 @@ async def _refresh(d: Deps, member: str) -> None:
 
 @job
 async def refresh_metadata(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Fetch the queued applications and interviews from Ashby into the cache until the set is empty, Ashby
-    is busy (the rest waits for the next run) or the run's time is up."""
+    """Fetch the queued applications and interviews from Ashby into the cache. A refresh Ashby refuses for
+    good (e.g. the application was deleted) leaves the cached copy as it is."""
     d = deps(ctx)
-    deadline = time.monotonic() + RUN_BUDGET_S
-    counts = {"refreshed": 0, "refused": 0, "busy": 0}
-
-    async def drain() -> None:
-        while time.monotonic() < deadline and not counts["busy"]:
-            member = await _awaited(d.queue.spop(STALE_SET))
-            if member is None:
-                return
-            name = member.decode() if isinstance(member, bytes) else str(member)
-            try:
-                await _refresh(d, name)
-            except Transient:
-                await _awaited(d.queue.sadd(STALE_SET, name))  # Ashby is busy: the next run tries again
-                counts["busy"] += 1
-                return
-            except Permanent as exc:
-                # e.g. the application was deleted: the cached copy stays as it is, and is still shown.
-                log.warning("metadata_refresh_refused", kind=name.partition(":")[0], error=type(exc).__name__)
-                counts["refused"] += 1
-            else:
-                counts["refreshed"] += 1
-
-    await asyncio.gather(*(drain() for _ in range(IN_FLIGHT)))
-    counts["left"] = await _awaited(d.queue.scard(STALE_SET))
-    return counts
+    return await work_set.drain(d.queue, STALE_SET, lambda member: _refresh(d, member), in_flight=IN_FLIGHT)

@@ -13,13 +13,13 @@ from typing import Any
 import msgspec
 import structlog
 
-from shared import jobs
 from shared.db import people as people_db
 from shared.db import reminders as reminders_db
 from shared.db import sync_tokens
 from shared.db.schedules import ScheduleChange, upsert_schedule
 from shared.payloads.ashby import InterviewSchedule, decode_schedule_webhook
 from workers.deps import Deps, deps
+from workers.jobs.people import queue_lookups
 from workers.metadata import queue_refresh
 from workers.runtime import job
 
@@ -37,8 +37,7 @@ async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[Schedule
             return change, 0
         planned = await reminders_db.plan_events_in(conn, change.event_ids, d.policy, now=now)
         unknown = await people_db.unknown_interviewers(conn, change.event_ids)
-    for user_id, email in unknown:
-        await jobs.enqueue_default(d.queue, jobs.RESOLVE_PERSON, user_id, email, job_id=f"person:{user_id}")
+    await queue_lookups(d, unknown)
     # Warm the metadata reminders show now, days ahead, so sends never wait on the Ashby budget.
     await queue_refresh(
         d,
