@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, cast
 
 import msgspec
 from arq.connections import ArqRedis
@@ -139,3 +140,8 @@ def batching_queue(queue: ArqRedis) -> ArqRedis:
 async def enqueue_ashby_event(queue: ArqRedis, body: bytes) -> bool:
     """Queue a verified Ashby webhook body; False when the same body is already queued or recently done."""
     return await enqueue_unique(queue, INGEST_ASHBY_EVENT, body, job_id=webhook_job_id(body), queue_name=QUEUE_DEFAULT)
+
+
+def awaited(result: object) -> Awaitable[Any]:
+    """redis-py types each command for its sync and asyncio clients at once; on ours they are awaitable."""
+    return cast(Awaitable[Any], result)

@@ -30,7 +30,7 @@ from workers.jobs.feedback import (
 )
 from workers.jobs.people import resolve_people
 from workers.jobs.reminders import dispatch_due_reminders, send_reminder
-from workers.jobs.sync import sync_feedback
+from workers.jobs.sync import SYNC_TIMEOUT_S, sync_feedback
 from workers.metadata import refresh_metadata
 from workers.work_set import RUN_BUDGET_S
 
@@ -46,8 +46,8 @@ def functions_for(queue: str) -> list[Function]:
             func(send_reminder, name="send_reminder", keep_result=0, max_tries=5),
             func(mark_feedback_submitted, name="mark_feedback_submitted", keep_result=0, max_tries=5),
             func(dispatch_due_reminders, name="dispatch_due_reminders", keep_result=0, max_tries=1),
-            func(sync_feedback, name="sync_feedback", keep_result=0, max_tries=1),
-            func(reconcile_schedules, name="reconcile_schedules", keep_result=0, max_tries=1),
+            func(sync_feedback, name="sync_feedback", keep_result=0, max_tries=1, timeout=SYNC_TIMEOUT_S),
+            func(reconcile_schedules, name="reconcile_schedules", keep_result=0, max_tries=1, timeout=SYNC_TIMEOUT_S),
             # Work sets, one job each at a time (fixed job id): they stop taking work after RUN_BUDGET_S, then
             # their last requests finish within the clients' own retry budgets.
             func(refresh_metadata, name="refresh_metadata", keep_result=0, max_tries=1, timeout=WORK_SET_TIMEOUT_S),
@@ -80,7 +80,7 @@ def cron_jobs_for(queue: str) -> list[CronJob]:
             timeout=JOB_TIMEOUT_S,
         ),
         cron(
-            sync_feedback, name="cron:sync_feedback", second=5, unique=True, run_at_startup=True, timeout=JOB_TIMEOUT_S
+            sync_feedback, name="cron:sync_feedback", second=5, unique=True, run_at_startup=True, timeout=SYNC_TIMEOUT_S
         ),
         # Carry on the work sets' jobs that stopped at their time budget or because Ashby or Slack was busy.
         cron(refresh_metadata, name="cron:refresh_metadata", second=50, unique=True, timeout=WORK_SET_TIMEOUT_S),
@@ -93,7 +93,7 @@ def cron_jobs_for(queue: str) -> list[CronJob]:
             second=35,
             unique=True,
             run_at_startup=True,
-            timeout=JOB_TIMEOUT_S,
+            timeout=SYNC_TIMEOUT_S,
         ),
     ]
 

@@ -16,10 +16,10 @@ import structlog
 
 from shared import jobs
 from shared.db import ashby_cache
+from shared.jobs import awaited
 from workers import work_set
 from workers.deps import Deps, deps
 from workers.runtime import job
-from workers.work_set import awaited
 
 STALE_SET = "fleet:metadata:stale"
 QUEUED_PREFIX = "fleet:metadata:queued:"

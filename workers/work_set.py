@@ -12,23 +12,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
 
 import structlog
 from arq.connections import ArqRedis
 
 from shared import jobs
 from shared.errors import Permanent, Transient
+from shared.jobs import awaited
 
 log = structlog.get_logger("worker.work_set")
 
 # A run stops taking items after this long (under its job timeout); the job's cron carries on.
 RUN_BUDGET_S = 40.0
-
-
-def awaited(result: object) -> Awaitable[Any]:
-    """redis-py types each command for its sync and asyncio clients at once; on ours they are awaitable."""
-    return cast(Awaitable[Any], result)
 
 
 async def add(queue: ArqRedis, key: str, items: list[str], *, job: str) -> None:

@@ -9,6 +9,9 @@ import redis.asyncio as aioredis
 
 from shared import jobs
 from tests.e2e.world import T0, world
+from workers.alone import LOCK_PREFIX
+from workers.jobs.ashby_events import SCHEDULE_SYNC
+from workers.jobs.sync import FEEDBACK_SYNC
 
 pytestmark = pytest.mark.e2e
 
@@ -29,3 +32,23 @@ async def test_missed_webhooks_are_caught_up_by_reconcile_schedules(
         assert brief_due == T0 + timedelta(hours=3) - timedelta(minutes=10)
         calls = w.ashby_sim.calls_to("interviewSchedule.list")
         assert len(calls) >= 2 and "syncToken" in str(calls[-1])
+
+
+async def test_a_sync_still_running_makes_the_next_tick_skip(
+    db_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    async with world(db_url, redis_url, redis) as w:
+        schedule = w.ashby.panel(start=T0 + timedelta(hours=2), interviewers=2, shadows=0)
+        for name in (SCHEDULE_SYNC, FEEDBACK_SYNC):  # a long first full sync of each holds its lock
+            await redis.set(LOCK_PREFIX + name, "another worker's run", ex=60)
+        await w.run(jobs.RECONCILE_SCHEDULES)
+        await w.sync()
+        assert w.ashby_sim.calls_to("interviewSchedule.list") == []
+        assert w.ashby_sim.calls_to("applicationFeedback.list") == []
+
+        await redis.delete(*(LOCK_PREFIX + name for name in (SCHEDULE_SYNC, FEEDBACK_SYNC)))  # it finished
+        await w.run(jobs.RECONCILE_SCHEDULES)
+        await w.sync()
+        assert await w.pool.fetchval("SELECT count(*) FROM interview_events WHERE id = $1", schedule.event_ids[0]) == 1
+        assert len(w.ashby_sim.calls_to("applicationFeedback.list")) >= 1
+        assert await redis.keys(LOCK_PREFIX + "*") == []  # each run released its lock

@@ -18,8 +18,10 @@ from shared.db import reminders as reminders_db
 from shared.db import sync_tokens
 from shared.db.schedules import ScheduleChange, upsert_schedule
 from shared.payloads.ashby import InterviewSchedule, decode_schedule_webhook
+from workers.alone import alone
 from workers.deps import Deps, deps
 from workers.jobs.people import queue_lookups
+from workers.jobs.sync import SYNC_LOCK_TTL_S
 from workers.metadata import queue_refresh
 from workers.runtime import job
 
@@ -66,6 +68,13 @@ async def ingest_ashby_event(ctx: dict[str, Any], body: bytes, request_id: str |
 async def reconcile_schedules(ctx: dict[str, Any]) -> dict[str, Any]:
     """Schedules changed since the stored syncToken (a full pass the first time or when Ashby expires it)."""
     d = deps(ctx)
+    async with alone(d.queue, SCHEDULE_SYNC, ttl_s=SYNC_LOCK_TTL_S) as mine:
+        if not mine:
+            return {"outcome": "already_running"}
+        return await _reconcile(d)
+
+
+async def _reconcile(d: Deps) -> dict[str, Any]:
     run = d.ashby.sync_interview_schedules(await sync_tokens.get(d.pool, SCHEDULE_SYNC))
     applied = 0
     async for schedule in run:

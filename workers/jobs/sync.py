@@ -11,15 +11,26 @@ from typing import Any
 from shared import jobs
 from shared.db import feedback as feedback_db
 from shared.db import sync_tokens
-from workers.deps import deps
+from workers.alone import alone
+from workers.deps import Deps, deps
 from workers.runtime import job
 
 FEEDBACK_SYNC = "applicationFeedback.list"
+# A first (full) sync of a large organisation reads every feedback record at the Ashby key's pace: minutes.
+SYNC_TIMEOUT_S = 30 * 60
+SYNC_LOCK_TTL_S = SYNC_TIMEOUT_S + 60
 
 
 @job
 async def sync_feedback(ctx: dict[str, Any]) -> dict[str, Any]:
     d = deps(ctx)
+    async with alone(d.queue, FEEDBACK_SYNC, ttl_s=SYNC_LOCK_TTL_S) as mine:
+        if not mine:
+            return {"outcome": "already_running"}
+        return await _sync(d)
+
+
+async def _sync(d: Deps) -> dict[str, Any]:
     run = d.ashby.sync_application_feedback(await sync_tokens.get(d.pool, FEEDBACK_SYNC))
     found = [
         (s.interview_event_id, s.submitted_by_user.id, s.id, s.submitted_at)
