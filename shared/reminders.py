@@ -187,6 +187,14 @@ def plan_reminders(
     return plan
 
 
+def long_past(planned: Sequence[PlannedReminder], policy: ReminderPolicy, *, now: datetime) -> bool:
+    """Whether the whole sequence ended more than one follow-up interval before `now`: an interview from the
+    past (a first full sync brings years of them) or one learned of far too late. Nobody is reminded about
+    it; a fleet that was down for less than an interval still catches up with one nudge."""
+    now = _utc(now, "now")
+    return bool(planned) and all(_utc(p.due_at, "due_at") < now - policy.overdue_every for p in planned)
+
+
 def drop_missed(planned: Sequence[PlannedReminder], *, now: datetime) -> list[PlannedReminder]:
     """Of the due/overdue nudges already in the past (an event learned of late, or a worker fleet that was
     down), keep only the latest: the interviewer gets one nudge now instead of a burst."""

@@ -19,6 +19,7 @@ from shared.reminders import (
     ReminderInterviewer,
     ReminderPolicy,
     drop_missed,
+    long_past,
     plan_reminders,
     reconcile,
 )
@@ -44,7 +45,7 @@ class PlanResult:
     skipped: int = 0
 
 
-def _skip_reason(row: asyncpg.Record) -> str:
+def _skip_reason(row: asyncpg.Record, *, sequence_over: bool) -> str:
     if row["has_feedback"]:
         return "feedback_submitted"
     if row["cancelled"]:
@@ -53,6 +54,8 @@ def _skip_reason(row: asyncpg.Record) -> str:
         return "event_removed"
     if row["interviewer_removed"]:
         return "interviewer_removed"
+    if sequence_over:
+        return "long_past"
     return "rescheduled"
 
 
@@ -89,12 +92,10 @@ async def plan_events_in(
         interviewer = ReminderInterviewer(
             ashby_user_id=row["user_id"], feedback_required=row["feedback_required"], tz=row["slack_tz"]
         )
-        wanted = (
-            []
-            if row["has_feedback"] or row["interviewer_removed"]
-            else drop_missed(plan_reminders(event, interviewer, policy, now=now), now=now)
-        )
-        changes = reconcile(stored.get(key, []), wanted, skip_reason=_skip_reason(row))
+        planned = plan_reminders(event, interviewer, policy, now=now)
+        over = long_past(planned, policy, now=now)
+        wanted = [] if row["has_feedback"] or row["interviewer_removed"] or over else drop_missed(planned, now=now)
+        changes = reconcile(stored.get(key, []), wanted, skip_reason=_skip_reason(row, sequence_over=over))
         inserts += [(*key, p.kind, p.sequence, p.due_at) for p in changes.insert]
         moves += [(*key, m.kind, m.sequence, m.due_at) for m in changes.reschedule]
         skips += [(*key, s.kind, s.sequence, s.reason) for s in changes.skip]

@@ -52,3 +52,21 @@ async def test_a_sync_still_running_makes_the_next_tick_skip(
         assert await w.pool.fetchval("SELECT count(*) FROM interview_events WHERE id = $1", schedule.event_ids[0]) == 1
         assert len(w.ashby_sim.calls_to("applicationFeedback.list")) >= 1
         assert await redis.keys(LOCK_PREFIX + "*") == []  # each run released its lock
+
+
+async def test_a_first_full_sync_of_past_interviews_reminds_nobody(
+    db_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    async with world(db_url, redis_url, redis) as w:
+        old = w.ashby.panel(start=T0 - timedelta(days=200), interviewers=2, shadows=1)  # before the fleet existed
+        recent = w.ashby.panel(start=T0 - timedelta(hours=3), interviewers=1, shadows=0)  # ended this morning
+        await w.run(jobs.RECONCILE_SCHEDULES)
+        await w.dispatch()
+        assert await w.pool.fetchval("SELECT count(*) FROM interview_events WHERE id = $1", old.event_ids[0]) == 1
+        assert await w.pool.fetchval("SELECT count(*) FROM reminders WHERE event_id = $1", old.event_ids[0]) == 0
+        # Only the interview that just happened gets its feedback nudge.
+        alex, blake = w.ashby.interviewer_ids[:2]  # both were on the old panel; Alex alone on the recent one
+        assert await w.pool.fetchval("SELECT count(*) FROM reminders WHERE event_id = $1", recent.event_ids[0]) > 0
+        assert w.kinds_to(alex) == ["Feedback due"]
+        assert w.messages_to(blake) == []
+        assert len(w.slack.messages) == 1

@@ -465,3 +465,19 @@ def test_drop_missed_keeps_one_nudge_for_an_event_learned_of_late() -> None:
     assert [(p.kind, p.sequence) for p in past] == [("overdue", 2)]
     assert [(p.kind, p.sequence) for p in kept if p.due_at > now] == [("overdue", 3), ("escalation", 1)]
     assert drop_missed(plan, now=start) == plan  # nothing past: unchanged
+
+
+def test_an_interview_whose_whole_sequence_ended_long_ago_is_long_past() -> None:
+    from shared.reminders import long_past
+
+    start = utc(2026, 3, 2, 10)  # a Monday
+    plan = plan_reminders(event(start), person(), POLICY, now=start - timedelta(days=1))
+    escalation = plan[-1].due_at
+    assert kinds(plan) == FULL
+    assert not long_past(plan, POLICY, now=start)
+    # The fleet was down over the escalation: within one follow-up interval it still catches up...
+    assert not long_past(plan, POLICY, now=escalation + POLICY.overdue_every - timedelta(minutes=1))
+    # ...but an interview from last year (a first full sync brings years of them) reminds nobody.
+    assert long_past(plan, POLICY, now=escalation + POLICY.overdue_every + timedelta(minutes=1))
+    assert long_past(plan, POLICY, now=start + timedelta(days=365))
+    assert not long_past([], POLICY, now=start + timedelta(days=365))
