@@ -137,20 +137,26 @@ async def delete_draft(pool: asyncpg.Pool, event_id: str, interviewer_id: str) -
 async def record_synced(
     pool: asyncpg.Pool, found: list[tuple[str, str, str, datetime | None]]
 ) -> list[tuple[str, str, str]]:
-    """Record feedback seen in Ashby for events we track; return the (event, interviewer, submission) pairs
-    that are new, whose pending reminders were skipped in the same transaction."""
+    """Record feedback seen in Ashby (ids only), for events we track and for events we do not know yet: a
+    schedule that arrives later then starts with its feedback known (a first full sync of feedback can finish
+    before the schedules'). Return the (event, interviewer, submission) pairs that are new for tracked events,
+    whose pending reminders were skipped in the same transaction."""
     if not found:
         return []
     async with pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(
             """
-            INSERT INTO feedback_received (event_id, interviewer_id, source, ashby_submission_id, submitted_at)
-            SELECT f.event_id, f.interviewer_id, 'ashby', f.submission_id, f.submitted_at
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
-                 AS f (event_id, interviewer_id, submission_id, submitted_at)
-            JOIN event_interviewers i ON i.event_id = f.event_id AND i.user_id = f.interviewer_id
-            ON CONFLICT DO NOTHING
-            RETURNING event_id, interviewer_id, ashby_submission_id
+            WITH inserted AS (
+                INSERT INTO feedback_received (event_id, interviewer_id, source, ashby_submission_id, submitted_at)
+                SELECT f.event_id, f.interviewer_id, 'ashby', f.submission_id, f.submitted_at
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+                     AS f (event_id, interviewer_id, submission_id, submitted_at)
+                ON CONFLICT DO NOTHING
+                RETURNING event_id, interviewer_id, ashby_submission_id
+            )
+            SELECT n.event_id, n.interviewer_id, n.ashby_submission_id
+            FROM inserted n
+            JOIN event_interviewers i ON i.event_id = n.event_id AND i.user_id = n.interviewer_id
             """,
             [f[0] for f in found],
             [f[1] for f in found],

@@ -8,6 +8,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from shared import jobs
+from sim.ashby import sample_answers
 from tests.e2e.world import T0, world
 from workers.alone import LOCK_PREFIX
 from workers.jobs.ashby_events import SCHEDULE_SYNC
@@ -70,3 +71,24 @@ async def test_a_first_full_sync_of_past_interviews_reminds_nobody(
         assert w.kinds_to(alex) == ["Feedback due"]
         assert w.messages_to(blake) == []
         assert len(w.slack.messages) == 1
+
+
+async def test_feedback_synced_before_its_schedule_is_known_still_counts(
+    db_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    async with world(db_url, redis_url, redis) as w:
+        schedule = w.ashby.panel(start=T0 - timedelta(hours=3), interviewers=2, shadows=0)  # webhooks lost
+        alex, blake = w.ashby.interviewer_ids[:2]
+        form = w.ashby.org.forms[w.ashby.form_id]
+        w.ashby.org.submit_feedback(
+            form_id=form.id,
+            application_id=w.ashby.application_id,
+            submissions=sample_answers(form.sections),
+            user_id=alex,
+            event_id=schedule.event_ids[0],
+        )
+        await w.sync()  # the feedback sync runs first (as on a first start) and knows no schedule yet
+        await w.run(jobs.RECONCILE_SCHEDULES)
+        await w.dispatch()
+        assert w.messages_to(alex) == []  # already submitted: never asked
+        assert w.kinds_to(blake) == ["Feedback due"]
