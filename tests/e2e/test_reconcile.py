@@ -71,6 +71,8 @@ async def test_a_first_full_sync_of_past_interviews_reminds_nobody(
         assert w.kinds_to(alex) == ["Feedback due"]
         assert w.messages_to(blake) == []
         assert len(w.slack.messages) == 1
+        # Nobody is looked up in Slack for the old panel alone: Blake has no reminder to come.
+        assert await w.pool.fetchval("SELECT array_agg(ashby_user_id) FROM people") == [alex]
 
 
 async def test_feedback_synced_before_its_schedule_is_known_still_counts(
