@@ -120,6 +120,14 @@ async def plan_events_in(
     return PlanResult(len(inserts), len(moves), len(skips))
 
 
+async def events_with_pending(conn: asyncpg.Connection, event_ids: list[str]) -> set[str]:
+    """Those of these events that still have a reminder to send."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT event_id FROM reminders WHERE event_id = ANY($1::text[]) AND state = 'pending'", event_ids
+    )
+    return {r["event_id"] for r in rows}
+
+
 async def events_of_interviewer(pool: asyncpg.Pool, ashby_user_id: str, *, now: datetime) -> list[str]:
     """Events still ahead of or awaiting this interviewer, to re-plan once their time zone is known."""
     rows = await pool.fetch(

@@ -59,7 +59,10 @@ async def test_a_first_full_sync_of_past_interviews_reminds_nobody(
     db_url: str, redis_url: str, redis: aioredis.Redis
 ) -> None:
     async with world(db_url, redis_url, redis) as w:
-        old = w.ashby.panel(start=T0 - timedelta(days=200), interviewers=2, shadows=1)  # before the fleet existed
+        earlier_candidate = w.ashby.add_application("Earlier Candidate").id
+        old = w.ashby.panel(  # before the fleet existed
+            start=T0 - timedelta(days=200), interviewers=2, shadows=1, application_id=earlier_candidate
+        )
         recent = w.ashby.panel(start=T0 - timedelta(hours=3), interviewers=1, shadows=0)  # ended this morning
         await w.run(jobs.RECONCILE_SCHEDULES)
         await w.dispatch()
@@ -71,8 +74,10 @@ async def test_a_first_full_sync_of_past_interviews_reminds_nobody(
         assert w.kinds_to(alex) == ["Feedback due"]
         assert w.messages_to(blake) == []
         assert len(w.slack.messages) == 1
-        # Nobody is looked up in Slack for the old panel alone: Blake has no reminder to come.
+        # Nobody is looked up in Slack for the old panel alone (Blake has no reminder to come), and only the
+        # recent panel's metadata was fetched ahead.
         assert await w.pool.fetchval("SELECT array_agg(ashby_user_id) FROM people") == [alex]
+        assert [c.body["applicationId"] for c in w.ashby_sim.calls_to("application.info")] == [w.ashby.application_id]
 
 
 async def test_feedback_synced_before_its_schedule_is_known_still_counts(

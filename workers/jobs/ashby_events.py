@@ -39,13 +39,16 @@ async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[Schedule
             return change, 0
         planned = await reminders_db.plan_events_in(conn, change.event_ids, d.policy, now=now)
         unknown = await people_db.unknown_interviewers(conn, change.event_ids)
+        reminding = await reminders_db.events_with_pending(conn, change.event_ids)
     await queue_lookups(d, unknown)
-    # Warm the metadata reminders show now, days ahead, so sends never wait on the Ashby budget.
-    await queue_refresh(
-        d,
-        applications=[schedule.application_id] if schedule.application_id else [],
-        interviews={e.interview_id for e in schedule.interview_events},
-    )
+    # Warm the metadata reminders will show, now, days ahead, so sends never wait on the Ashby budget; only
+    # for events with reminders to come (a first full sync brings years of past interviews).
+    if reminding:
+        await queue_refresh(
+            d,
+            applications=[schedule.application_id] if schedule.application_id else [],
+            interviews={e.interview_id for e in schedule.interview_events if e.id in reminding},
+        )
     return change, planned.inserted
 
 
