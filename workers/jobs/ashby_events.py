@@ -21,7 +21,6 @@ from shared.payloads.ashby import InterviewSchedule, decode_schedule_webhook
 from workers.alone import alone
 from workers.deps import Deps, deps
 from workers.jobs.people import queue_lookups
-from workers.jobs.sync import SYNC_LOCK_TTL_S
 from workers.metadata import queue_refresh
 from workers.runtime import job
 
@@ -71,7 +70,7 @@ async def ingest_ashby_event(ctx: dict[str, Any], body: bytes, request_id: str |
 async def reconcile_schedules(ctx: dict[str, Any]) -> dict[str, Any]:
     """Schedules changed since the stored syncToken (a full pass the first time or when Ashby expires it)."""
     d = deps(ctx)
-    async with alone(d.queue, SCHEDULE_SYNC, ttl_s=SYNC_LOCK_TTL_S) as mine:
+    async with alone(d.queue, SCHEDULE_SYNC) as mine:
         if not mine:
             return {"outcome": "already_running"}
         return await _reconcile(d)

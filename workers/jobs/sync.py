@@ -18,13 +18,12 @@ from workers.runtime import job
 FEEDBACK_SYNC = "applicationFeedback.list"
 # A first (full) sync of a large organisation reads every feedback record at the Ashby key's pace: minutes.
 SYNC_TIMEOUT_S = 30 * 60
-SYNC_LOCK_TTL_S = SYNC_TIMEOUT_S + 60
 
 
 @job
 async def sync_feedback(ctx: dict[str, Any]) -> dict[str, Any]:
     d = deps(ctx)
-    async with alone(d.queue, FEEDBACK_SYNC, ttl_s=SYNC_LOCK_TTL_S) as mine:
+    async with alone(d.queue, FEEDBACK_SYNC) as mine:
         if not mine:
             return {"outcome": "already_running"}
         return await _sync(d)
