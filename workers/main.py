@@ -42,7 +42,7 @@ def functions_for(queue: str) -> list[Function]:
     if queue == "default":
         return [
             func(ingest_ashby_event, name="ingest_ashby_event", keep_result=WEBHOOK_DEDUPE_S, max_tries=10),
-            # keep_result=0: these ids are reused on purpose (a new claim, a later lookup), never blocked.
+            # keep_result=0: these ids are reused on purpose (a new claim, feedback seen again), never blocked.
             func(send_reminder, name="send_reminder", keep_result=0, max_tries=5),
             func(mark_feedback_submitted, name="mark_feedback_submitted", keep_result=0, max_tries=5),
             func(dispatch_due_reminders, name="dispatch_due_reminders", keep_result=0, max_tries=1),

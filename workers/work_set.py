@@ -3,7 +3,8 @@
 A job per item would wait on the budget (Ashby's 5 requests/s, Slack's 50 lookups/min) while holding a
 worker slot, and a burst of items would hold every slot: reminders and the dispatch cron waited behind
 them (a 45 s stall in the reminders benchmark). Items go into a set instead, and one job with a fixed id
-takes them with a few in flight, so waiting holds one slot. The set is a to-do list, not a record: an
+takes them with a few in flight (its cron's run steps aside while it drains: `workers/alone.py`), so
+waiting holds one slot. The set is a to-do list, not a record: an
 item lost with a killed worker is queued again by whatever needed it.
 """
 
@@ -19,6 +20,7 @@ from arq.connections import ArqRedis
 from shared import jobs
 from shared.errors import Permanent, Transient
 from shared.jobs import awaited
+from workers.alone import alone
 
 log = structlog.get_logger("worker.work_set")
 
@@ -46,6 +48,15 @@ async def drain(
 ) -> dict[str, int]:
     """Handle items until the set is empty, the upstream is busy (`Transient`: the item goes back, the rest
     waits for the next run) or the run's time is up. An item refused for good (`Permanent`) is dropped."""
+    async with alone(queue, key) as mine:  # the fixed-id job and the cron's may overlap: one drains
+        if not mine:
+            return {"already_running": 1}
+        return await _drain(queue, key, handle, in_flight=in_flight, budget_s=budget_s)
+
+
+async def _drain(
+    queue: ArqRedis, key: str, handle: Callable[[str], Awaitable[None]], *, in_flight: int, budget_s: float
+) -> dict[str, int]:
     deadline = time.monotonic() + budget_s
     counts = {"done": 0, "refused": 0, "busy": 0}
 

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 
 from shared import jobs
 from tests.e2e.world import T0, world
+from workers.alone import LOCK_PREFIX
 from workers.jobs.people import PENDING_LOOKUPS
 
 pytestmark = pytest.mark.e2e
@@ -34,3 +35,15 @@ async def test_lookups_run_in_one_job_and_wait_out_a_rate_limit(
         }
         assert await redis.scard(PENDING_LOOKUPS) == 0
         assert len(w.slack.calls("users.lookupByEmail")) == 4  # each person once, plus the refused call
+
+
+async def test_a_second_drainer_steps_aside_while_one_runs(db_url: str, redis_url: str, redis: aioredis.Redis) -> None:
+    async with world(db_url, redis_url, redis) as w:
+        await redis.set(LOCK_PREFIX + PENDING_LOOKUPS, "the cron's run, still going", ex=60)
+        await w.schedule_panel(start=START, interviewers=2, shadows=0)
+        assert await redis.scard(PENDING_LOOKUPS) == 2  # left to the run that holds the set
+        assert w.slack.calls("users.lookupByEmail") == []
+        await redis.delete(LOCK_PREFIX + PENDING_LOOKUPS)
+        await w.run(jobs.RESOLVE_PEOPLE)
+        assert await redis.scard(PENDING_LOOKUPS) == 0
+        assert await w.pool.fetchval("SELECT count(*) FROM people WHERE status = 'matched'") == 2
