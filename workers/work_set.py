@@ -4,8 +4,8 @@ A job per item would wait on the budget (Ashby's 5 requests/s, Slack's 50 lookup
 worker slot, and a burst of items would hold every slot: reminders and the dispatch cron waited behind
 them (a 45 s stall in the reminders benchmark). Items go into a set instead, and one job with a fixed id
 takes them with a few in flight (its cron's run steps aside while it drains: `workers/alone.py`), so
-waiting holds one slot. The set is a to-do list, not a record: an
-item lost with a killed worker is queued again by whatever needed it.
+waiting holds one slot. The set is a to-do list, not a record: an item lost with a killed worker is
+queued again by whatever needed it.
 """
 
 from __future__ import annotations
