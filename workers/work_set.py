@@ -66,11 +66,15 @@ async def _drain(
             if member is None:
                 return
             item = member.decode() if isinstance(member, bytes) else str(member)
+            if counts["busy"]:  # the upstream said wait while this pop was on its way
+                await awaited(queue.sadd(key, item))
+                return
             try:
                 await handle(item)
             except Transient:
-                await awaited(queue.sadd(key, item))
+                # Flag first: a sibling whose pop returns this item after the SADD below sees the flag.
                 counts["busy"] += 1
+                await awaited(queue.sadd(key, item))
                 return
             except Permanent as exc:
                 log.warning("work_item_refused", set=key, error=type(exc).__name__)
