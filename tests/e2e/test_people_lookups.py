@@ -24,9 +24,11 @@ async def test_lookups_run_in_one_job_and_wait_out_a_rate_limit(
         # Slack answers one lookup, then rate-limits the method for longer than a job waits.
         w.slack.fail_next("users.lookupByEmail", status=429, error="ratelimited", retry_after=60, after=1)
         await w.schedule_panel(start=START, interviewers=3, shadows=0)
-        assert await w.pool.fetchval("SELECT count(*) FROM people WHERE status = 'matched'") == 1
-        assert await redis.scard(PENDING_LOOKUPS) == 2  # kept for the next run, not retried in every slot
-        assert len(w.slack.calls("users.lookupByEmail")) == 2
+        matched = await w.pool.fetchval("SELECT count(*) FROM people WHERE status = 'matched'")
+        pending = await redis.scard(PENDING_LOOKUPS)
+        # Two lookups run at once, so the refused one's sibling may have finished a second person first.
+        assert matched in (1, 2) and matched + pending == 3  # the rest kept for the next run, not failed
+        assert len(w.slack.calls("users.lookupByEmail")) == matched + 1
 
         await w.run(jobs.RESOLVE_PEOPLE)  # the cron's next run
         people = await w.pool.fetch("SELECT ashby_user_id, slack_user_id, slack_tz FROM people ORDER BY 1")
