@@ -15,7 +15,7 @@ from shared.feedback_form import block_id_for
 from shared.modal_cache import PREFIX as MODAL_PREFIX
 from shared.modal_cache import modal_key
 from shared.modal_views import ALREADY_SUBMITTED, NOT_YOURS
-from sim.ashby import FaultPlan, sample_answers
+from sim.ashby import FaultPlan
 from sim.ashby.seed import form_field
 from sim.slack.state import SimView
 from tests.e2e.world import T0, World, fill_view, world
@@ -105,14 +105,7 @@ async def test_feedback_already_in_ashby_is_not_submitted_twice(
         event, alex, _ = await feedback_due(w)
         view = await open_form(w, alex)
         # The first submission reached Ashby, but the worker died before recording it (no sync ran since).
-        form = w.ashby.org.forms[w.ashby.form_id]
-        existing = w.ashby.org.submit_feedback(
-            form_id=form.id,
-            application_id=w.ashby.application_id,
-            submissions=sample_answers(form.sections),
-            user_id=alex,
-            event_id=event,
-        )
+        existing = w.submit_in_ashby(alex, event)
         await w.actor.submit_view(view.id, fill_view(view.view), user_id=w.slack_ids[alex])
         await w.drain()
 

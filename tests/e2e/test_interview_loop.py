@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 import redis.asyncio as aioredis
 
-from sim.ashby import sample_answers
 from tests.e2e.world import T0, World, fill_view, world
 
 pytestmark = pytest.mark.e2e
@@ -71,14 +70,7 @@ async def test_panel_interview_from_webhook_to_submission(db_url: str, redis_url
         assert "open_feedback_form" not in str(latest.blocks)
 
         # Blake submits in Ashby's own UI; the feedback sync notices and stops Blake's reminders too.
-        form = w.ashby.org.forms[w.ashby.form_id]
-        w.ashby.org.submit_feedback(
-            form_id=form.id,
-            application_id=w.ashby.application_id,
-            submissions=sample_answers(form.sections),
-            user_id=blake,
-            event_id=event,
-        )
+        w.submit_in_ashby(blake, event)
         await w.sync()
         assert "Feedback submitted" in str(w.messages_to(blake)[-1].blocks)
 

@@ -8,7 +8,6 @@ import pytest
 import redis.asyncio as aioredis
 
 from shared import jobs
-from sim.ashby import sample_answers
 from tests.e2e.world import T0, world
 from workers.alone import LOCK_PREFIX
 from workers.jobs.ashby_events import SCHEDULE_SYNC
@@ -86,14 +85,7 @@ async def test_feedback_synced_before_its_schedule_is_known_still_counts(
     async with world(db_url, redis_url, redis) as w:
         schedule = w.ashby.panel(start=T0 - timedelta(hours=3), interviewers=2, shadows=0)  # webhooks lost
         alex, blake = w.ashby.interviewer_ids[:2]
-        form = w.ashby.org.forms[w.ashby.form_id]
-        w.ashby.org.submit_feedback(
-            form_id=form.id,
-            application_id=w.ashby.application_id,
-            submissions=sample_answers(form.sections),
-            user_id=alex,
-            event_id=schedule.event_ids[0],
-        )
+        w.submit_in_ashby(alex, schedule.event_ids[0])
         await w.sync()  # the feedback sync runs first (as on a first start) and knows no schedule yet
         await w.run(jobs.RECONCILE_SCHEDULES)
         await w.dispatch()

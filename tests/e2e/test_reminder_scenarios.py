@@ -12,7 +12,7 @@ from arq.constants import result_key_prefix
 
 from shared import jobs
 from shared.people import list_unmatched
-from sim.ashby import FaultPlan, sample_answers
+from sim.ashby import FaultPlan
 from tests.e2e.world import T0, World, fill_view, world
 from workers.jobs.reminders import LEASE
 
@@ -206,14 +206,7 @@ async def test_escalation_once_to_the_hiring_team_then_feedback_stops_everything
         assert sorted(r["state"] for r in escalations) == ["sent", "skipped"]  # one per event, not per interviewer
 
         # Alex finally submits in Ashby's UI: the sync stops everything, the last nudge shows it.
-        form = w.ashby.org.forms[w.ashby.form_id]
-        w.ashby.org.submit_feedback(
-            form_id=form.id,
-            application_id=w.ashby.application_id,
-            submissions=sample_answers(form.sections),
-            user_id=alex,
-            event_id=event,
-        )
+        w.submit_in_ashby(alex, event)
         await w.sync()
         assert "Feedback submitted" in str(w.messages_to(alex)[-1].blocks)
         sent_before = len(w.slack.messages)

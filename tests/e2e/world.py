@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from ingress.app import create_app as create_ingress
 from shared import jobs
 from shared.settings import Settings
+from sim.ashby import sample_answers
 from sim.ashby.app import AshbySim, sim_of
 from sim.ashby.app import create_app as create_ashby
 from sim.ashby.records import SimFeedback, SimSchedule
@@ -152,6 +153,17 @@ class World:
         opened = [v for key, v in self.slack.views.items() if key not in before]
         assert len(opened) <= 1
         return opened[0] if opened else None
+
+    def submit_in_ashby(self, ashby_user_id: str, event_id: str) -> SimFeedback:
+        """A scorecard for the seeded form, submitted in Ashby's own UI (no Slack, no webhook)."""
+        form = self.ashby.org.forms[self.ashby.form_id]
+        return self.ashby.org.submit_feedback(
+            form_id=form.id,
+            application_id=self.ashby.application_id,
+            submissions=sample_answers(form.sections),
+            user_id=ashby_user_id,
+            event_id=event_id,
+        )
 
     def submissions(self, ashby_user_id: str) -> list[SimFeedback]:
         """The scorecards this user has in the Ashby simulator."""
