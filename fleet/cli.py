@@ -65,6 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(level=settings.log_level, fmt=settings.log_format)
+    if settings.generated_secrets and args.command in ("ingress", "worker"):
+        import structlog
+
+        structlog.get_logger("settings").warning(
+            "secrets_generated",
+            variables=list(settings.generated_secrets),
+            hint="random for this process: set them to accept Ashby's and Slack's requests and to call their APIs",
+        )
 
     if args.command == "ingress":
         return run_ingress(settings, host=args.host or settings.host, port=args.port or settings.port)
