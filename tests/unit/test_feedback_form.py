@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from shared.feedback_form import (
     validate_submission,
 )
 from shared.payloads.ashby import FIELD_TYPES, FeedbackFormDefinition, FormDefinition, FormSection, SelectableValue
+from tests.snapshots import assert_snapshot
 from tests.unit.feedback_forms import (
     CONTEXT,
     SELECT_VALUES,
@@ -775,13 +775,4 @@ def test_snapshot_of_a_typical_scorecard() -> None:
             ]
         ),
     )
-    snapshot(modal(definition).view, "feedback_modal_typical.json")
-
-
-def snapshot(value: Any, name: str) -> None:
-    path = SNAPSHOTS / name
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_SNAPSHOTS") or not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.read_text(encoding="utf-8") == text, f"{name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
+    assert_snapshot(modal(definition).view, SNAPSHOTS / "feedback_modal_typical.json")
