@@ -58,7 +58,7 @@ def _fill(element: Any, state: dict[str, Any]) -> bool:
         element.initial_date = iso_date(selected) if isinstance(selected, str) else None
         return element.initial_date is not None
     text = state.get("value")
-    if not isinstance(text, str) or not _accepts(element, text):
+    if not isinstance(text, str) or not text.strip() or not _accepts(element, text):
         return False
     element.initial_value = text.strip() if isinstance(element, NumberInputElement) else text
     return True
@@ -79,5 +79,5 @@ def _accepts(element: Any, text: str) -> bool:
     if isinstance(element, UrlInputElement):
         return web_address(text) is not None
     if isinstance(element, PlainTextInputElement):
-        return 0 < len(text) <= (element.max_length or TEXT_MAX)
+        return len(text) <= (element.max_length or TEXT_MAX)
     return False

@@ -73,11 +73,11 @@ def email_address(text: str) -> str | None:
 
 
 def web_address(text: str) -> str | None:
-    """An http(s) address whose host has a dot inside it."""
+    """An http(s) address whose host starts with a letter or digit and has a dot inside it."""
     if len(text) > URL_MAX:
         return None
     match = _URL.fullmatch(text)
-    return text if match and "." in match[1][1:-1] else None
+    return text if match and match[1][0].isalnum() and "." in match[1][1:-1] else None
 
 
 def canonical_uuid(text: str) -> str | None:

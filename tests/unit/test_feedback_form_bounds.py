@@ -216,6 +216,15 @@ def test_validating_pathological_addresses_is_fast() -> None:
     assert len(errors) == 10
 
 
+@pytest.mark.parametrize("raw", ["https://.example.com", "https://$x.example.com", "https://example.", "https://a"])
+def test_a_web_address_needs_a_host_like_a_host(raw: str) -> None:
+    # The simulator's rule for Ashby's Url type refuses a host that starts with a dot.
+    rendered = one_field("Url")
+    block_id = block_id_for("f", "Url")
+    state = slack_state(rendered.view, {block_id: raw})
+    assert validate_submission(state, rendered.field_map) == {block_id: "Enter a web address starting with https://."}
+
+
 # --- dates ----------------------------------------------------------------------------------------
 
 
@@ -246,6 +255,7 @@ GARBAGE: list[Any] = [
     42,
     [],
     {"value": 7},
+    {"value": " \n "},
     {"value": HUGE},
     {"value": DIGITS_5000},
     {"value": ["a list"]},
