@@ -163,23 +163,37 @@ async def _open(
 
 
 async def _on_submission(request: Request, interaction: ViewSubmission) -> Response:
+    """Validate against the cached field map so errors show inline; with no cached modal (it expired, or
+    Redis lost it) the answers are queued anyway, never dropped: the worker reads them with the form, checks
+    who sent them, and tells the interviewer the outcome in the modal or by DM."""
     state = request.app.state
     key = interaction.view.private_metadata
-    modal: CachedModal | None = await load_modal(state.queue, key) if parse_modal_key(key) else None
-    if modal is None or modal.field_map is None:
+    if not parse_modal_key(key):
         return JSONResponse({"response_action": "update", "view": notice_view(EXPIRED)})
-    if modal.slack_user_id != interaction.user.id:
+    modal: CachedModal | None = await load_modal(state.queue, key)
+    if modal is not None and modal.slack_user_id != interaction.user.id:
         log.warning("feedback_submission_refused", reason="submitting user is not the interviewer")
-        first_block = modal.field_map.fields[0].block_id if modal.field_map.fields else "feedback"
-        return JSONResponse({"response_action": "errors", "errors": {first_block: NOT_YOURS}})
-    if modal.submitted:  # a form left open while the feedback went in (another tab, or Ashby's UI)
+        fields = modal.field_map.fields if modal.field_map else []
+        return JSONResponse(
+            {"response_action": "errors", "errors": {fields[0].block_id if fields else "feedback": NOT_YOURS}}
+        )
+    if modal is not None and modal.submitted:  # a form left open while the feedback went in (another tab, Ashby)
         return JSONResponse({"response_action": "update", "view": notice_view(ALREADY_SUBMITTED)})
+    if modal is not None and modal.field_map is None:  # a link-only form has nothing to submit here
+        return JSONResponse({"response_action": "update", "view": notice_view(EXPIRED)})
     values = interaction.view.state.values
-    errors = validate_submission(values, modal.field_map)
-    if errors:
-        return JSONResponse({"response_action": "errors", "errors": errors})
+    if modal is not None and modal.field_map is not None:
+        errors = validate_submission(values, modal.field_map)
+        if errors:
+            return JSONResponse({"response_action": "errors", "errors": errors})
     await jobs.enqueue_interactive(
-        state.queue, jobs.SUBMIT_FEEDBACK, key, interaction.user.id, values, job_id=f"submit:{key}"
+        state.queue,
+        jobs.SUBMIT_FEEDBACK,
+        key,
+        interaction.user.id,
+        values,
+        interaction.view.id,
+        job_id=f"submit:{key}",
     )
     return JSONResponse({"response_action": "update", "view": notice_view(SUBMITTING)})
 

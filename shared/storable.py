@@ -28,20 +28,18 @@ def storable_text(value: str) -> str:
 
 
 def bounded_state_values(values: Any) -> dict[str, Any]:
-    """Slack `view.state.values` as typed, made safe to keep as a draft when the form is not at hand to
-    validate them: only `{block: {action: {...}}}` shapes, strings without NUL and cut to a bound."""
+    """Slack `view.state.values` made safe to keep as a draft when the form is not at hand to validate them:
+    in the draft's shape (block id -> its element's state), strings without NUL and cut to a bound. The form
+    ignores whatever no longer fits when it renders the draft."""
     if not isinstance(values, dict):
         return {}
     kept: dict[str, Any] = {}
     for block_id, block in list(values.items())[:STATE_BLOCKS_MAX]:
-        if isinstance(block_id, str) and isinstance(block, dict):
-            actions = {
-                storable_text(a)[:255]: _bounded(state)
-                for a, state in list(block.items())[:5]
-                if isinstance(a, str) and isinstance(state, dict)
-            }
-            if actions:
-                kept[storable_text(block_id)[:255]] = actions
+        if not (isinstance(block_id, str) and isinstance(block, dict) and block):
+            continue
+        state = block.get(block_id, next(iter(block.values())))  # one element per input block
+        if isinstance(state, dict):
+            kept[storable_text(block_id)[:255]] = _bounded(state)
     return kept
 
 
