@@ -1,8 +1,9 @@
 """POST /webhooks/ashby: verify the signature on the raw body -> decode -> enqueue -> answer.
 
 Status codes follow Ashby's retry rules: 401 for a bad signature (not retried), 400 for a malformed
-body, 200 for ping and for actions we do not handle (so Ashby does not retry them), 503 when Redis
-cannot take the job (Ashby retries), 200 only once Redis has accepted the job.
+body, 413 / 408 for a body too large / too slow (`ingress.http.read_body`), 200 for ping and for actions
+we do not handle (so Ashby does not retry them), 503 when Redis cannot take the job (Ashby retries),
+200 only once Redis has accepted the job.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ingress.http import BodyTooLarge, JSONResponse, error, read_body
+from ingress.http import BodyRefused, JSONResponse, error, read_body
 from shared.jobs import enqueue_ashby_event
 from shared.payloads.ashby import decode_schedule_webhook, envelope_decoder
 from shared.signatures import verify_ashby
@@ -25,9 +26,9 @@ log = structlog.get_logger("ingress.ashby")
 async def ashby_webhook(request: Request) -> Response:
     state = request.app.state
     try:
-        body = await read_body(request)
-    except BodyTooLarge:
-        return error(413, "body larger than 1 MiB")
+        body = await read_body(request, timeout_s=state.settings.ingress_body_timeout_s)
+    except BodyRefused as refused:
+        return refused.response
     if not verify_ashby(state.settings.ashby_webhook_secret, body, request.headers.get("ashby-signature")):
         log.warning("ashby_webhook_rejected", reason="missing or invalid signature")
         return error(401, "missing or invalid Ashby-Signature")
