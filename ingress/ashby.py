@@ -8,7 +8,6 @@ we do not handle (so Ashby does not retry them), 503 when Redis cannot take the 
 
 from __future__ import annotations
 
-import msgspec
 import structlog
 from redis.exceptions import RedisError
 from starlette.requests import Request
@@ -36,8 +35,9 @@ async def ashby_webhook(request: Request) -> Response:
         action = envelope_decoder.decode(body).action
         if action in SCHEDULE_ACTIONS:
             decode_schedule_webhook(body)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-        # RecursionError: msgspec's answer to JSON nested deeper than the interpreter's recursion limit.
+    except (ValueError, RecursionError) as exc:
+        # msgspec's DecodeError and ValidationError are ValueErrors, and so is the UnicodeDecodeError it raises
+        # for invalid UTF-8 inside a string; RecursionError: JSON nested deeper than the recursion limit.
         return error(400, f"malformed webhook body: {type(exc).__name__ if isinstance(exc, RecursionError) else exc}")
     if action == "ping":
         return JSONResponse({"status": "ok", "message": "pong"})

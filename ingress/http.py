@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 import uuid
 from typing import Any
@@ -18,6 +19,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # An over-limit body up to this size is read to its end (and dropped) before the 413: see `read_body`.
 DRAIN_MAX_BYTES = 8 * 1024 * 1024
 TOO_LARGE = "body larger than 1 MiB"
+_REQUEST_ID = re.compile(r"[!-~]+")
 log = structlog.get_logger("ingress")
 
 
@@ -89,8 +91,10 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id[:64])
+        given = (_header(scope, b"x-request-id") or "")[:64]
+        # A caller's id is kept only if printable ASCII: control bytes would forge lines in a terminal log.
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
 

@@ -72,6 +72,8 @@ async def slack_interactions(request: Request) -> Response:
         return await _dispatch(request, interaction)
     except QUEUE_ERRORS as exc:
         return _queue_unavailable(exc)
+    except OverflowError:  # the job encoding (msgpack) refused an integer beyond 64 bits; Slack sends none
+        return error(400, "malformed interaction payload: a number out of range")
 
 
 def _queue_unavailable(exc: Exception) -> Response:
