@@ -170,6 +170,19 @@ async def test_a_client_leaving_mid_body_is_a_400_not_a_server_error(redis_url: 
     assert sent[0]["status"] == 400
 
 
+async def test_a_wrong_method_or_path_is_refused_and_queues_nothing(
+    client: httpx.AsyncClient, redis: aioredis.Redis
+) -> None:
+    signed = signed_headers(BODY)
+    assert (await client.get("/webhooks/ashby")).status_code == 405
+    assert (await client.put("/webhooks/ashby", content=BODY, headers=signed)).status_code == 405
+    slash = await client.post("/webhooks/ashby/", content=BODY, headers=signed)
+    assert (slash.status_code, slash.headers["location"]) == (307, "http://ingress/webhooks/ashby")  # keeps POST
+    assert (await client.post("/webhook", content=BODY, headers=signed)).status_code == 404
+    assert (await client.post("/health", content=BODY, headers=signed)).status_code == 405
+    assert await redis.dbsize() == 0
+
+
 async def test_unknown_action_is_acknowledged_and_not_queued(client: httpx.AsyncClient, redis: aioredis.Redis) -> None:
     body = b'{"action": "surveySubmit", "data": {"anything": true}}'
     response = await client.post("/webhooks/ashby", content=body, headers=signed_headers(body))
