@@ -66,7 +66,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     def _headers_timed_out(self) -> None:
         self.header_deadline = None
         if not self.transport.is_closing():
-            log.info("connection_closed", reason="request headers not complete in time")
+            log.debug("connection_closed", reason="request headers not complete in time")
             self.transport.close()
 
 
