@@ -103,15 +103,12 @@ def _require_services(settings: Settings) -> str | None:
 
 
 def run_ingress(settings: Settings, *, host: str, port: int) -> int:
-    import uvicorn
-
-    from ingress.app import create_app
+    from ingress.server import serve
 
     if settings.redis_url is None:
         print("REDIS_URL must be set (or run `fleet demo`, which starts embedded servers)", file=sys.stderr)
         return 2
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False, server_header=False)
-    return 0
+    return serve(settings, host=host, port=port)
 
 
 async def run_worker(settings: Settings, queue: str, *, burst: bool = False) -> int:

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ingress.http import BodyTooLarge, JSONResponse, error, read_body
+from ingress.http import BodyRefused, JSONResponse, error, read_body
 from shared import jobs
 from shared.blocks import OPEN_RESUME
 from shared.errors import FleetError
@@ -47,9 +47,9 @@ log = structlog.get_logger("ingress.slack")
 async def slack_interactions(request: Request) -> Response:
     state = request.app.state
     try:
-        body = await read_body(request)
-    except BodyTooLarge:
-        return error(413, "body larger than 1 MiB")
+        body = await read_body(request, timeout_s=state.settings.ingress_body_timeout_s)
+    except BodyRefused as refused:
+        return refused.response
     timestamp = request.headers.get("x-slack-request-timestamp")
     signature = request.headers.get("x-slack-signature")
     if not verify_slack(state.settings.slack_signing_secret, body, timestamp, signature, now=state.clock()):
@@ -72,6 +72,8 @@ async def slack_interactions(request: Request) -> Response:
         return await _dispatch(request, interaction)
     except QUEUE_ERRORS as exc:
         return _queue_unavailable(exc)
+    except OverflowError:  # the job encoding (msgpack) refused an integer beyond 64 bits; Slack sends none
+        return error(400, "malformed interaction payload: a number out of range")
 
 
 def _queue_unavailable(exc: Exception) -> Response:

@@ -45,6 +45,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     log_level: str = "INFO"
     log_format: str = "console"
+    ingress_header_timeout_s: float = 10.0
+    ingress_body_timeout_s: float = 15.0
+    ingress_keepalive_s: int = 5
+    ingress_max_connections: int = 1000
     db_pool_min: int = 1
     db_pool_max: int = 10
     worker_max_jobs: int = 20
@@ -108,6 +112,10 @@ def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str
         lambda v: None if v in ("DEBUG", "INFO", "WARNING", "ERROR") else "must be DEBUG, INFO, WARNING or ERROR",
     )
     read("LOG_FORMAT", str, lambda v: None if v in ("console", "json") else "must be console or json")
+    read("INGRESS_HEADER_TIMEOUT_S", float, _check_seconds(300))
+    read("INGRESS_BODY_TIMEOUT_S", float, _check_seconds(600))
+    read("INGRESS_KEEPALIVE_S", int, _check_range(1, 300))
+    read("INGRESS_MAX_CONNECTIONS", int, _check_range(1, 100_000))
     read("DB_POOL_MIN", int, _check_range(1, 100))
     read("DB_POOL_MAX", int, _check_range(1, 500))
     read("WORKER_MAX_JOBS", int, _check_range(1, 1000))
@@ -200,3 +208,7 @@ def _check_url(schemes: tuple[str, ...]) -> Callable[[str], str | None]:
 
 def _check_range(low: int, high: int) -> Callable[[int], str | None]:
     return lambda v: None if low <= v <= high else f"must be between {low} and {high}"
+
+
+def _check_seconds(high: float) -> Callable[[float], str | None]:
+    return lambda v: None if 0 < v <= high else f"must be more than 0 and at most {high} seconds"

@@ -459,6 +459,7 @@ NESTED = "[" * 100_000 + "]" * 100_000
         form_body(NESTED),
         form_body('{"type": "view_closed", "deep": ' + NESTED + "}"),
         form_body('{"type": "shortcut", "deep": ' + NESTED + "}"),
+        form_body(view_closed(INTERVIEWER, view(values={NOTES: {NOTES: {"value": 2**64}}}))),
     ],
     ids=[
         "empty-body",
@@ -482,6 +483,7 @@ NESTED = "[" * 100_000 + "]" * 100_000
         "deeply-nested-payload",
         "deeply-nested-field",
         "deeply-nested-unknown-type",
+        "integer-too-large-for-a-job",
     ],
 )
 async def test_malformed_payloads_get_400_with_a_clear_error(
@@ -836,6 +838,20 @@ async def test_redis_down_answers_503_without_a_traceback(
     assert "Traceback" not in output
     [line] = [e for e in events(output) if e["event"] == "slack_interaction_not_queued"]
     assert line["level"] == "error" and line["error"] == "ConnectionError"
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("req-42.abc", True), ("x" * 64, True), ("a\nforged line", False), ("\x1b[31mred", False), ("\xb2", False)],
+)
+async def test_a_callers_request_id_is_logged_only_when_printable(
+    ingress: Ingress, log_output: Callable[[], str], given: str, kept: bool
+) -> None:
+    await ingress.post(b"", {"X-Request-Id": given.encode("latin-1")})  # type: ignore[dict-item]
+
+    [line] = [e for e in events(log_output()) if e["event"] == "request"]
+    assert (line["request_id"] == given) is kept
+    assert kept or len(line["request_id"]) == 32  # a fresh id instead
 
 
 async def test_no_secret_signature_token_email_or_candidate_data_reaches_the_logs(

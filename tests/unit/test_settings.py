@@ -146,3 +146,30 @@ def test_the_example_environment_file_leads_to_production() -> None:
     with pytest.raises(SettingsError) as refused:
         load_settings(example)  # as copied: every secret must be filled in before anything starts
     assert "ASHBY_WEBHOOK_SECRET: required in production" in str(refused.value)
+
+
+def test_ingress_limits_default_parse_and_refuse_nonsense() -> None:
+    defaults = load_settings({})
+    assert (
+        defaults.ingress_header_timeout_s,
+        defaults.ingress_body_timeout_s,
+        defaults.ingress_keepalive_s,
+        defaults.ingress_max_connections,
+    ) == (10, 15, 5, 1000)
+    custom = load_settings({"INGRESS_HEADER_TIMEOUT_S": "0.5", "INGRESS_BODY_TIMEOUT_S": "2.5"})
+    assert (custom.ingress_header_timeout_s, custom.ingress_body_timeout_s) == (0.5, 2.5)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "INGRESS_HEADER_TIMEOUT_S": "0",
+                "INGRESS_BODY_TIMEOUT_S": "nan",
+                "INGRESS_KEEPALIVE_S": "1.5",
+                "INGRESS_MAX_CONNECTIONS": "0",
+            }
+        )
+    assert [problem.split(":")[0] for problem in caught.value.problems] == [
+        "INGRESS_HEADER_TIMEOUT_S",
+        "INGRESS_BODY_TIMEOUT_S",
+        "INGRESS_KEEPALIVE_S",
+        "INGRESS_MAX_CONNECTIONS",
+    ]
