@@ -35,6 +35,7 @@ from shared.payloads.slack import (
     type_decoder,
 )
 from shared.signatures import SLACK_MAX_AGE_S, verify_slack
+from shared.storable import storable_json
 
 OPEN_ACTIONS = frozenset({"open_feedback_form", "reopen_feedback_form"})
 FEEDBACK_CALLBACK = "feedback_submit"
@@ -88,11 +89,12 @@ async def _first_delivery(redis: Any, signature: str) -> bool:
 
 
 def _payload(body: bytes) -> bytes:
+    """The interaction's JSON, with NUL removed from its strings: typed answers end up in PostgreSQL."""
     fields = parse_qs(body.decode("utf-8"), strict_parsing=False)
     values = fields.get("payload")
     if not values or len(values) != 1:
         raise ValueError("expected exactly one form field `payload`")
-    return values[0].encode()
+    return storable_json(values[0].encode())
 
 
 async def _dispatch(request: Request, interaction: Interaction) -> Response:

@@ -800,6 +800,15 @@ async def test_closing_the_form_queues_one_save_draft_job(ingress: Ingress, redi
     assert ingress.slack_calls() == []
 
 
+async def test_a_nul_typed_into_the_form_never_reaches_the_queue(ingress: Ingress, redis: aioredis.Redis) -> None:
+    await cache_modal(redis)
+
+    response = await ingress.send(view_closed(INTERVIEWER, view(values=answers(summary="pasted\x00text"))))
+
+    assert response.status_code == 200
+    assert await ingress.jobs() == [(SAVE_DRAFT, [KEY, INTERVIEWER, answers(summary="pastedtext")])]
+
+
 async def test_closing_a_view_without_a_form_key_queues_nothing(ingress: Ingress) -> None:
     assert (await ingress.send(view_closed(INTERVIEWER, view(private_metadata="")))).status_code == 200
     await ingress.assert_no_side_effect()
