@@ -65,7 +65,7 @@ from sim.pairing import mirror_users
 from sim.serving import listening_socket, running, url_of
 from sim.slack import SlackState
 from sim.slack import create_app as create_slack
-from workers.metadata import QUEUED_PREFIX
+from workers.metadata_refresh import QUEUED_PREFIX
 
 CACHE_MODES = ("stale", "fresh", "cold")
 CACHE_TABLES = ("ashby_applications", "ashby_interviews")

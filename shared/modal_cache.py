@@ -27,6 +27,9 @@ class CachedModal(msgspec.Struct, frozen=True, kw_only=True):
     field_map: FieldMap | None = None  # None: the form cannot be filled in Slack (a link to Ashby instead)
     submitted: bool = False
 
+    def as_submitted(self) -> CachedModal:
+        return msgspec.structs.replace(self, submitted=True)
+
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(CachedModal)

@@ -7,6 +7,7 @@ The Slack call happens before, never inside, the one short write.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -17,7 +18,7 @@ from shared.db import people as db
 from shared.db.people import DEACTIVATED, MATCHED, UNMATCHED, Person, UnmatchedPerson
 from shared.errors import Transient
 
-__all__ = ["Person", "UnmatchedPerson", "list_unmatched", "match", "resolve_person", "set_override"]
+__all__ = ["Person", "UnmatchedPerson", "list_unmatched", "match", "resolve_people", "resolve_person", "set_override"]
 
 log = structlog.get_logger(__name__)
 
@@ -102,6 +103,21 @@ async def resolve_person(
         assert overridden is not None
         return overridden
     return saved
+
+
+async def resolve_people(
+    pool: asyncpg.Pool,
+    slack: SlackClient,
+    people: Sequence[tuple[str, str | None]],
+    *,
+    now: datetime,
+    max_age: timedelta,
+) -> list[Person]:
+    """`resolve_person` for several (Ashby user id, e-mail) pairs, in order."""
+    return [
+        await resolve_person(pool, slack, ashby_user_id=user_id, email=email, now=now, max_age=max_age)
+        for user_id, email in people
+    ]
 
 
 async def set_override(

@@ -38,7 +38,7 @@ class Deps:
     slack: SlackClient
     policy: ReminderPolicy
     # Ashby fetches in flight in this process, by object: concurrent misses of one object share one request.
-    fetches: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+    fetches: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
 
 
 def deps(ctx: dict[str, Any]) -> Deps:
@@ -84,7 +84,7 @@ async def build_deps(settings: Settings, queue: ArqRedis, *, clock: Clock = utc_
             limits=SlackLimits(workspace_per_s=settings.slack_messages_per_second),
         )
         stack.push_async_callback(slack.aclose)
-        fetches: dict[str, asyncio.Future[None]] = {}
+        fetches: dict[str, asyncio.Future[Any]] = {}
         # Runs first on exit: a fetch a cancelled job left behind must end before its client closes.
         stack.push_async_callback(cancel_all, fetches)
         yield Deps(
@@ -99,7 +99,7 @@ async def build_deps(settings: Settings, queue: ArqRedis, *, clock: Clock = utc_
         )
 
 
-async def cancel_all(futures: dict[str, asyncio.Future[None]]) -> None:
+async def cancel_all(futures: dict[str, asyncio.Future[Any]]) -> None:
     pending = [f for f in futures.values() if not f.done()]
     for future in pending:
         future.cancel()

@@ -27,7 +27,7 @@ from workers.jobs.people import resolve_people
 from workers.jobs.reminders import dispatch_due_reminders, send_reminder
 from workers.jobs.submissions import mark_feedback_submitted, notify_submission_failed, submit_feedback
 from workers.jobs.sync import SYNC_TIMEOUT_S, sync_feedback
-from workers.metadata import refresh_metadata
+from workers.metadata_refresh import refresh_metadata
 from workers.work_set import RUN_BUDGET_S
 
 JOB_TIMEOUT_S = 60
@@ -167,7 +167,7 @@ def create_worker(
     worker = Worker(**worker_settings(settings, queue, clock=clock, burst=burst, on_ready=on_ready))
     # arq re-runs a job whose worker vanished once its in-progress mark expires, which it sets from the LONGEST
     # timeout of any function (the 30-minute syncs): a webhook in a killed worker would wait half an hour.
-    # Every long job here also holds its own lock (`workers/alone.py`), so a second pick of a job still
+    # Every long job here also holds its own lock (`workers/run_lock.py`), so a second pick of a job still
     # running finds the lock taken and ends at once; the short jobs' bound is what matters.
     worker.in_progress_timeout_s = JOB_TIMEOUT_S + 10
     return worker

@@ -42,11 +42,16 @@ log = structlog.get_logger("worker.process")
 
 
 class Shutdown:
-    """SIGTERM/SIGINT once: drain; twice: stop waiting for running jobs."""
+    """SIGTERM/SIGINT once: drain; twice: stop waiting for running jobs. From the first signal a watchdog
+    thread bounds the whole exit, whatever the event loop is doing (a library that swallows a cancellation,
+    a close that never returns)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, grace_s: float) -> None:
         self.requested = asyncio.Event()
         self.forced = asyncio.Event()
+        self.deadline_s = grace_s + HARD_EXIT_MARGIN_S
+        self._watchdog = threading.Timer(self.deadline_s, _hard_exit, args=(self.deadline_s,))
+        self._watchdog.daemon = True
 
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -59,6 +64,7 @@ class Shutdown:
         else:
             log.info("shutdown_requested", signal=signal.Signals(signum).name)
             self.requested.set()
+            self._watchdog.start()  # a daemon thread: a normal exit does not wait for it
 
     async def sleep(self, seconds: float) -> None:
         """Sleep, or return early when a shutdown is requested."""
@@ -70,7 +76,7 @@ async def serve_worker(settings: Settings, queue: str, *, burst: bool = False, c
     """Run a worker for `queue` until SIGTERM (or, with `burst`, until the queue is empty); the exit code."""
     status = WorkerStatus(queue)
     worker = create_worker(settings, queue, clock=clock, burst=burst, on_ready=lambda: status.set("running"))
-    shutdown = Shutdown()
+    shutdown = Shutdown(grace_s=settings.worker_shutdown_grace_s)
     shutdown.install(asyncio.get_running_loop())
     async with contextlib.AsyncExitStack() as stack:
         if settings.metrics_port is not None:
@@ -91,7 +97,7 @@ async def _supervise(worker: Worker, status: WorkerStatus, shutdown: Shutdown) -
         if not main.done():
             main.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await main
+                await asyncio.wait_for(main, CANCEL_WAIT_S)
             return 0
         exc = main.exception()
         if exc is None:
@@ -140,9 +146,6 @@ def _waiting_state(exc: BaseException) -> State:
 
 async def _drain_and_close(worker: Worker, status: WorkerStatus, shutdown: Shutdown, *, grace_s: float) -> None:
     status.set("draining")
-    watchdog = threading.Timer(grace_s + HARD_EXIT_MARGIN_S, _hard_exit, args=(grace_s + HARD_EXIT_MARGIN_S,))
-    watchdog.daemon = True
-    watchdog.start()
     try:
         worker.allow_pick_jobs = False
         running = [task for task in worker.tasks.values() if not task.done()]
@@ -153,7 +156,6 @@ async def _drain_and_close(worker: Worker, status: WorkerStatus, shutdown: Shutd
         with contextlib.suppress(Exception):
             await asyncio.wait_for(_close(worker), CLOSE_WAIT_S)
     finally:
-        watchdog.cancel()
         status.set("stopped")
 
 

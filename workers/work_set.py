@@ -3,7 +3,7 @@
 A job per item would wait on the budget (Ashby's 5 requests/s, Slack's 50 lookups/min) while holding a
 worker slot, and a burst of items would hold every slot: reminders and the dispatch cron waited behind
 them (a 45 s stall in the reminders benchmark). Items go into a set instead, and one job with a fixed id
-takes them with a few in flight (its cron's run steps aside while it drains: `workers/alone.py`), so
+takes them with a few in flight (its cron's run steps aside while it drains: `workers/run_lock.py`), so
 waiting holds one slot. The set is a to-do list, not a record: an item lost with a killed worker is
 queued again by whatever needed it.
 """
@@ -20,7 +20,7 @@ from arq.connections import ArqRedis
 from shared import jobs
 from shared.errors import Permanent, Transient
 from shared.jobs import awaited
-from workers.alone import alone
+from workers.run_lock import one_run
 
 log = structlog.get_logger("worker.work_set")
 
@@ -31,10 +31,11 @@ RUN_BUDGET_S = 40.0
 async def add(queue: ArqRedis, key: str, items: list[str], *, job: str) -> None:
     """Add items to the set and make sure its job is queued (the fixed job id makes it one)."""
     if items and await awaited(queue.sadd(key, *items)):
-        await kick(queue, job)
+        await queue_drain(queue, job)
 
 
-async def kick(queue: ArqRedis, job: str) -> None:
+async def queue_drain(queue: ArqRedis, job: str) -> None:
+    """Make sure the set's drain job is queued: its id is its name, so this queues it at most once."""
     await jobs.enqueue_default(queue, job, job_id=job)
 
 
@@ -48,7 +49,7 @@ async def drain(
 ) -> dict[str, int]:
     """Handle items until the set is empty, the upstream is busy (`Transient`: the item goes back, the rest
     waits for the next run) or the run's time is up. An item refused for good (`Permanent`) is dropped."""
-    async with alone(queue, key) as mine:  # the fixed-id job and the cron's may overlap: one drains
+    async with one_run(queue, key) as mine:  # the fixed-id job and the cron's may overlap: one drains
         if not mine:
             return {"already_running": 1}
         return await _drain(queue, key, handle, in_flight=in_flight, budget_s=budget_s)

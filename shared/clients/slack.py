@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from shared.errors import FleetError, Permanent, Transient
 from shared.ratelimit import Limit, RedisRateLimiter
+from shared.retry import full_jitter, parse_retry_after
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -192,6 +194,16 @@ class SlackClient:
         response = await self._call("views.update", self._web.views_update, args)
         return str(response["view"]["id"])
 
+    async def update_open_view(self, view_id: str, view: View | dict[str, Any]) -> bool:
+        """Replace a modal if the person still has it open; False when they closed it meanwhile."""
+        try:
+            await self.update_view(view, view_id=view_id)
+        except SlackApiFailure as exc:
+            if exc.code not in _VIEW_GONE_CODES:
+                raise
+            return False
+        return True
+
     async def publish_view(self, user_id: str, view: View | dict[str, Any], *, hash: str | None = None) -> None:
         args: dict[str, Any] = {"user_id": user_id, "view": _view("views.publish", view)}
         if hash is not None:
@@ -270,14 +282,16 @@ def _translate(method: str, response: AsyncSlackResponse) -> FleetError:
     return SlackApiFailure(method, code)
 
 
+# What views.update answers for a modal its person closed (or that expired).
+_VIEW_GONE_CODES = frozenset({"not_found", "view_not_found"})
+
+
 def _retry_after(headers: Mapping[str, Any] | None) -> float | None:
+    """Slack's `Retry-After` (seconds, or an HTTP date), read by the one parser every client shares."""
     for name, value in (headers or {}).items():
         if name.lower() == "retry-after":
             raw = value[0] if isinstance(value, list) else value
-            try:
-                return max(float(raw), 0.0)
-            except (TypeError, ValueError):
-                return None
+            return parse_retry_after(str(raw), now=time.time())
     return None
 
 
@@ -339,13 +353,16 @@ class _RateLimitRetry(AsyncRateLimitErrorRetryHandler):
     ) -> None:
         state.next_attempt_requested = True
         retry_after = _retry_after(response.headers if response is not None else None)
-        # Jitter, as slack-sdk does, so replicas refused together do not come back together.
-        await self._sleep((1.0 if retry_after is None else retry_after) + random.random())
+        # Slack's hint plus up to a second of jitter, so replicas refused together do not come back together.
+        await self._sleep(
+            (1.0 if retry_after is None else retry_after) + full_jitter(0, base_s=1.0, cap_s=1.0, rand=random.random())
+        )
         state.increment_current_attempt()
 
 
 class _BackoffWithInjectedSleep(AsyncRetryHandler):
-    """slack-sdk's backoff between attempts, slept through the injected `sleep` (tests control time)."""
+    """Backoff between attempts with the fleet's doctrine (`shared/retry.py`: exponential, full jitter,
+    capped), slept through the injected `sleep` (tests control time)."""
 
     _sleep: Sleep
 
@@ -358,7 +375,7 @@ class _BackoffWithInjectedSleep(AsyncRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
-        await self._sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        await self._sleep(full_jitter(state.current_attempt, base_s=0.5, cap_s=4.0, rand=random.random()))
         state.increment_current_attempt()
 
 

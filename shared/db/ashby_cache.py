@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 import msgspec
 
-from shared.payloads.ashby import Application, Candidate, FeedbackFormDefinition, Interview
+from shared.payloads.ashby import FeedbackFormDefinition
 
 RECRUITING_ROLES = ("Recruiter", "Recruiting Coordinator", "Coordinator")
 
@@ -64,6 +63,43 @@ class CachedForm:
     fetched_at: datetime
 
 
+@dataclass(frozen=True)
+class Stale:
+    interviews: tuple[str, ...] = ()
+    applications: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CachedMetadata:
+    """What the caches hold for one interview seat, read together."""
+
+    interview: CachedInterview | None
+    application: CachedApplication | None
+    form: CachedForm | None
+
+    def older_than(self, cutoff: datetime) -> Stale:
+        """The ids of the copies fetched before `cutoff`."""
+        return Stale(
+            interviews=(self.interview.id,) if self.interview and self.interview.fetched_at < cutoff else (),
+            applications=(self.application.id,) if self.application and self.application.fetched_at < cutoff else (),
+            forms=(self.form.definition.id,) if self.form and self.form.fetched_at < cutoff else (),
+        )
+
+
+async def read_for(
+    pool: asyncpg.Pool, *, interview_id: str | None, application_id: str | None, with_form: bool
+) -> CachedMetadata:
+    """The cached interview (with its feedback form when `with_form`) and application; None where missing."""
+    interview = await get_interview(pool, interview_id) if interview_id else None
+    form_id = interview.feedback_form_definition_id if interview else None
+    return CachedMetadata(
+        interview=interview,
+        application=await get_application(pool, application_id) if application_id else None,
+        form=await get_form(pool, form_id) if with_form and form_id else None,
+    )
+
+
 async def get_interview(pool: asyncpg.Pool, interview_id: str) -> CachedInterview | None:
     row = await pool.fetchrow(
         "SELECT id, title, feedback_form_definition_id, instructions_plain, job_id, fetched_at "
@@ -73,39 +109,11 @@ async def get_interview(pool: asyncpg.Pool, interview_id: str) -> CachedIntervie
     return None if row is None else CachedInterview(**dict(row))
 
 
-async def put_interview(pool: asyncpg.Pool, interview: Interview, *, now: datetime) -> None:
-    await pool.execute(
-        """
-        INSERT INTO ashby_interviews (id, title, feedback_form_definition_id, instructions_plain, job_id, fetched_at)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        ON CONFLICT (id) DO UPDATE SET title = excluded.title,
-            feedback_form_definition_id = excluded.feedback_form_definition_id,
-            instructions_plain = excluded.instructions_plain, job_id = excluded.job_id, fetched_at = excluded.fetched_at
-        """,
-        interview.id,
-        interview.external_title or interview.title,
-        interview.feedback_form_definition_id,
-        interview.instructions_plain,
-        interview.job_id,
-        now,
-    )
-
-
 async def get_form(pool: asyncpg.Pool, form_id: str) -> CachedForm | None:
     row = await pool.fetchrow("SELECT definition, fetched_at FROM ashby_feedback_forms WHERE id = $1", form_id)
     if row is None:
         return None
     return CachedForm(msgspec.convert(row["definition"], FeedbackFormDefinition), row["fetched_at"])
-
-
-async def put_form(pool: asyncpg.Pool, form: FeedbackFormDefinition, *, now: datetime) -> None:
-    await pool.execute(
-        "INSERT INTO ashby_feedback_forms (id, definition, fetched_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, fetched_at = excluded.fetched_at",
-        form.id,
-        msgspec.to_builtins(form),
-        now,
-    )
 
 
 async def get_application(pool: asyncpg.Pool, application_id: str) -> CachedApplication | None:
@@ -124,32 +132,59 @@ async def get_application(pool: asyncpg.Pool, application_id: str) -> CachedAppl
     return CachedApplication(**{**dict(row), "hiring_team": team})
 
 
-async def put_application(
-    pool: asyncpg.Pool, application: Application, candidate: Candidate | None, *, now: datetime
-) -> None:
-    team: list[dict[str, Any]] = [
-        {"userId": m.user_id, "role": m.role, "name": f"{m.first_name} {m.last_name}".strip(), "email": m.email}
-        for m in application.hiring_team
-    ]
-    await pool.execute(
-        """
-        INSERT INTO ashby_applications (id, candidate_id, candidate_name, candidate_position, candidate_company,
-            candidate_url, job_id, job_title, stage_title, hiring_team, fetched_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-        ON CONFLICT (id) DO UPDATE SET candidate_id = excluded.candidate_id, candidate_name = excluded.candidate_name,
-            candidate_position = excluded.candidate_position, candidate_company = excluded.candidate_company,
-            candidate_url = excluded.candidate_url, job_id = excluded.job_id, job_title = excluded.job_title,
-            stage_title = excluded.stage_title, hiring_team = excluded.hiring_team, fetched_at = excluded.fetched_at
-        """,
-        application.id,
-        application.candidate.id,
-        (candidate.name if candidate else None) or application.candidate.name,
-        candidate.position if candidate else None,
-        candidate.company if candidate else None,
-        candidate.profile_url if candidate else None,
-        application.job.id if application.job else None,
-        application.job.title if application.job else None,
-        application.current_interview_stage.title if application.current_interview_stage else None,
-        team,
-        now,
-    )
+Record = CachedInterview | CachedApplication | CachedForm
+
+
+async def put(pool: asyncpg.Pool, *records: Record) -> None:
+    """Store fresh copies (the caller fetched them first: no network call inside this write)."""
+    for record in records:
+        if isinstance(record, CachedInterview):
+            await pool.execute(
+                """
+                INSERT INTO ashby_interviews (id, title, feedback_form_definition_id, instructions_plain, job_id,
+                    fetched_at)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (id) DO UPDATE SET title = excluded.title,
+                    feedback_form_definition_id = excluded.feedback_form_definition_id,
+                    instructions_plain = excluded.instructions_plain, job_id = excluded.job_id,
+                    fetched_at = excluded.fetched_at
+                """,
+                record.id,
+                record.title,
+                record.feedback_form_definition_id,
+                record.instructions_plain,
+                record.job_id,
+                record.fetched_at,
+            )
+        elif isinstance(record, CachedApplication):
+            await pool.execute(
+                """
+                INSERT INTO ashby_applications (id, candidate_id, candidate_name, candidate_position,
+                    candidate_company, candidate_url, job_id, job_title, stage_title, hiring_team, fetched_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                ON CONFLICT (id) DO UPDATE SET candidate_id = excluded.candidate_id,
+                    candidate_name = excluded.candidate_name, candidate_position = excluded.candidate_position,
+                    candidate_company = excluded.candidate_company, candidate_url = excluded.candidate_url,
+                    job_id = excluded.job_id, job_title = excluded.job_title, stage_title = excluded.stage_title,
+                    hiring_team = excluded.hiring_team, fetched_at = excluded.fetched_at
+                """,
+                record.id,
+                record.candidate_id,
+                record.candidate_name,
+                record.candidate_position,
+                record.candidate_company,
+                record.candidate_url,
+                record.job_id,
+                record.job_title,
+                record.stage_title,
+                [{"userId": m.user_id, "role": m.role, "name": m.name, "email": m.email} for m in record.hiring_team],
+                record.fetched_at,
+            )
+        else:
+            await pool.execute(
+                "INSERT INTO ashby_feedback_forms (id, definition, fetched_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, fetched_at = excluded.fetched_at",
+                record.definition.id,
+                msgspec.to_builtins(record.definition),
+                record.fetched_at,
+            )

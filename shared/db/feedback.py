@@ -127,15 +127,27 @@ async def claim_submission(
     return attempt
 
 
-async def fail_submission(pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, error: str) -> int:
-    """Record that the claimed submission failed; its attempt number (0 if it was not claimed)."""
-    attempt: int | None = await pool.fetchval(
-        "UPDATE feedback_submissions SET state = 'failed', error = $3, updated_at = now() "
-        "WHERE event_id = $1 AND interviewer_id = $2 AND state = 'submitting' RETURNING attempts",
-        event_id,
-        interviewer_id,
-        error,
-    )
+async def keep_as_draft(
+    pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, draft: dict[str, Any], error: str
+) -> int:
+    """A submission that did not go in: its claim (if any) fails with `error` and the answers are kept as the
+    draft, in one transaction. The claim's attempt number (0 when there was no claim)."""
+    async with pool.acquire() as conn, conn.transaction():
+        attempt: int | None = await conn.fetchval(
+            "UPDATE feedback_submissions SET state = 'failed', error = $3, updated_at = now() "
+            "WHERE event_id = $1 AND interviewer_id = $2 AND state = 'submitting' RETURNING attempts",
+            event_id,
+            interviewer_id,
+            error,
+        )
+        await conn.execute(
+            "INSERT INTO feedback_drafts (event_id, interviewer_id, state_values) VALUES ($1, $2, $3) "
+            "ON CONFLICT (event_id, interviewer_id) DO UPDATE SET state_values = excluded.state_values, "
+            "updated_at = now()",
+            event_id,
+            interviewer_id,
+            draft,
+        )
     return attempt or 0
 
 
@@ -147,13 +159,6 @@ async def save_draft(pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, 
         interviewer_id,
         state_values,
     )
-
-
-async def load_draft(pool: asyncpg.Pool, event_id: str, interviewer_id: str) -> dict[str, Any] | None:
-    draft: dict[str, Any] | None = await pool.fetchval(
-        "SELECT state_values FROM feedback_drafts WHERE event_id = $1 AND interviewer_id = $2", event_id, interviewer_id
-    )
-    return draft
 
 
 async def record_synced(

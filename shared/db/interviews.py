@@ -1,9 +1,11 @@
-"""Reading one interviewer's seat on one interview event, as mirrored from Ashby's schedules."""
+"""Reading one interviewer's seat on one interview event, as mirrored from Ashby's schedules, with what this
+system knows about their feedback for it (given already; a draft kept)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -28,6 +30,8 @@ class Seat:
     cancelled: bool
     event_removed: bool
     interviewer_removed: bool
+    has_feedback: bool = False  # their feedback is in Ashby (submitted here or in Ashby's own UI)
+    draft: dict[str, Any] | None = None  # answers kept from a closed or failed form
 
 
 _SEAT = """
@@ -35,10 +39,13 @@ SELECT e.id AS event_id, i.user_id AS interviewer_id, e.interview_id, s.applicat
        e.start_time AS start, e.end_time AS "end", e.feedback_link, e.meeting_link, e.location,
        i.email, i.first_name, i.last_name, i.feedback_required,
        s.status = 'Cancelled' AS cancelled, e.removed_at IS NOT NULL AS event_removed,
-       i.removed_at IS NOT NULL AS interviewer_removed
+       i.removed_at IS NOT NULL AS interviewer_removed,
+       f.event_id IS NOT NULL AS has_feedback, d.state_values AS draft
 FROM interview_events e
 JOIN interview_schedules s ON s.id = e.schedule_id
 JOIN event_interviewers i ON i.event_id = e.id
+LEFT JOIN feedback_received f ON f.event_id = e.id AND f.interviewer_id = i.user_id
+LEFT JOIN feedback_drafts d ON d.event_id = e.id AND d.interviewer_id = i.user_id
 WHERE e.id = $1 AND i.user_id = $2
 """
 

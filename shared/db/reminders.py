@@ -268,10 +268,16 @@ async def release(pool: asyncpg.Pool, reminder_id: int) -> None:
     )
 
 
-async def escalated_to(pool: asyncpg.Pool, reminder_id: int) -> set[str]:
-    """Slack users this escalation already reached (an earlier try may have reached some, not all)."""
+@dataclass(frozen=True)
+class EscalationState:
+    missing: tuple[tuple[str, str | None], ...]  # (name, Slack id) of the event's interviewers who owe feedback
+    reached: frozenset[str]  # Slack users this escalation already reached (an earlier try may have reached some)
+
+
+async def escalation_state(pool: asyncpg.Pool, event_id: str, reminder_id: int) -> EscalationState:
+    missing = await missing_feedback(pool, event_id)
     rows = await pool.fetch("SELECT slack_user_id FROM escalation_deliveries WHERE reminder_id = $1", reminder_id)
-    return {r["slack_user_id"] for r in rows}
+    return EscalationState(tuple(missing), frozenset(r["slack_user_id"] for r in rows))
 
 
 async def record_escalation_delivery(
@@ -304,12 +310,14 @@ async def missing_feedback(pool: asyncpg.Pool, event_id: str) -> list[tuple[str,
     return [(r["name"], r["slack_user_id"]) for r in rows]
 
 
-async def pending_escalations(pool: asyncpg.Pool, event_id: str) -> list[int]:
-    rows = await pool.fetch(
-        "SELECT id FROM reminders WHERE event_id = $1 AND kind = 'escalation' AND state IN ('pending', 'sending')",
+async def skip_escalations(pool: asyncpg.Pool, event_id: str, reason: str) -> None:
+    """Every escalation of the event still to be sent is skipped (e.g. all the feedback came in)."""
+    await pool.execute(
+        "UPDATE reminders SET state = 'skipped', skip_reason = $2, lease_until = NULL, updated_at = now() "
+        "WHERE event_id = $1 AND kind = 'escalation' AND state IN ('pending', 'sending')",
         event_id,
+        reason,
     )
-    return [r["id"] for r in rows]
 
 
 async def claim_escalation(pool: asyncpg.Pool, event_id: str, reminder_id: int, *, attempt: int) -> bool:

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from shared import jobs
 from tests.e2e.world import T0, world
 from workers.deps import build_deps
-from workers.metadata import REQUEUE_AFTER, STALE_SET, queue_refresh
+from workers.metadata_refresh import REQUEUE_AFTER, STALE_SET, queue_refresh
 
 pytestmark = pytest.mark.e2e
 

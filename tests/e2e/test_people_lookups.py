@@ -9,8 +9,8 @@ import redis.asyncio as aioredis
 
 from shared import jobs
 from tests.e2e.world import T0, world
-from workers.alone import LOCK_PREFIX
 from workers.jobs.people import PENDING_LOOKUPS
+from workers.run_lock import LOCK_PREFIX
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ import redis.asyncio as aioredis
 from shared import jobs
 from shared.dead_letter_replay import replay
 from tests.e2e.world import T0, world
-from workers.alone import LOCK_PREFIX
 from workers.jobs.ashby_events import SCHEDULE_SYNC
 from workers.jobs.sync import FEEDBACK_SYNC
+from workers.run_lock import LOCK_PREFIX
 
 pytestmark = pytest.mark.e2e
 

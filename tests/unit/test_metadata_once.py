@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from workers.metadata import fetch_once
+from workers.ashby_fetch import fetch_once
 
 
 async def test_concurrent_fetches_of_one_object_share_one_request() -> None:

@@ -287,8 +287,18 @@ def test_default_limits_follow_slack_tiers() -> None:
     assert limits.view_open_max_wait_s <= 0.5 < 3.0
 
 
-def test_client_can_be_built_before_the_event_loop_runs() -> None:
-    SlackClient(token=TOKEN, limiter=None)  # settings-time construction; the session opens on first call
+def test_retry_after_is_read_by_the_shared_parser_http_dates_included() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from shared.clients.slack import _retry_after
+
+    assert _retry_after({"Retry-After": "7"}) == 7.0
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    hinted = _retry_after({"retry-after": soon})
+    assert hinted is not None and 25 <= hinted <= 31
+    assert _retry_after({"Retry-After": "later"}) is None
+    assert _retry_after(None) is None
 
 
 def test_failures_survive_pickling_like_arq_results() -> None:

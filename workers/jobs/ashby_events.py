@@ -25,11 +25,11 @@ from shared.payloads.ashby import (
     InterviewScheduleWebhook,
     decode_schedule_webhook,
 )
-from workers.alone import alone
 from workers.deps import Deps, deps
 from workers.job_boundary import dead_letter, job
 from workers.jobs.people import queue_lookups
-from workers.metadata import queue_refresh
+from workers.metadata_refresh import queue_refresh
+from workers.run_lock import one_run
 
 SCHEDULE_SYNC = "interviewSchedule.list"
 
@@ -87,7 +87,7 @@ async def ingest_ashby_event(ctx: dict[str, Any], body: bytes, request_id: str |
 async def reconcile_schedules(ctx: dict[str, Any]) -> dict[str, Any]:
     """Schedules changed since the stored syncToken (a full pass the first time or when Ashby expires it)."""
     d = deps(ctx)
-    async with alone(d.queue, SCHEDULE_SYNC) as mine:
+    async with one_run(d.queue, SCHEDULE_SYNC) as mine:
         if not mine:
             return {"outcome": "already_running"}
         return await _reconcile(d)

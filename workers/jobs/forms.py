@@ -1,97 +1,73 @@
 """The feedback form in Slack, around the submission: filling a modal opened as "Loading…", keeping drafts,
 and the buttons beside the form (the resume, an expired click).
 
-Each job loads the interview and who may act on it, decides from that (pure), then acts. Whatever fails,
-a modal opened as "Loading…" is always replaced: by the form, or by a notice that says what happened.
+Each job loads who asked about which interview (`workers/loads.py`), decides from that, then acts.
+Whatever fails, a modal opened as "Loading…" is always replaced: by the form, or by a notice that says
+what happened.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 from shared.db import feedback as feedback_db
 from shared.feedback_form import extract_draft
-from shared.modal_cache import parse_modal_key, store_modal
+from shared.feedback_modal import modal_for
+from shared.modal_cache import store_modal
 from shared.modal_views import ALREADY_SUBMITTED, NOT_YOURS, form_unavailable_notice, notice_view
 from shared.storable import bounded_state_values
-from workers.deps import Deps, deps
-from workers.interview import Interview, InterviewGone, load_interview
+from shared.submissions import field_map_for
+from workers import loads
+from workers.deps import deps
 from workers.job_boundary import job
-from workers.modals import FormUnavailable, field_map_of, load_form_inputs, modal_for, person_of, prerender
 
 GONE = "This interview is no longer on Ashby's schedule: it was cancelled, or you were taken off it."
 log = structlog.get_logger("worker.forms")
-
-
-@dataclass(frozen=True)
-class Asked:
-    """Who asked (a click, a close) about which interview, and whether they may."""
-
-    interview: Interview | None  # None: gone from the schedule
-    allowed: bool
-
-
-async def load_asked(d: Deps, key: str, slack_user_id: str) -> Asked:
-    parsed = parse_modal_key(key)
-    if parsed is None:
-        return Asked(None, False)
-    try:
-        interview = await load_interview(d, *parsed, resume_key=key)
-    except InterviewGone:
-        return Asked(None, False)
-    person = await person_of(d, interview)
-    return Asked(interview, person.slack_user_id == slack_user_id)
 
 
 @job(tries=3)
 async def hydrate_modal(ctx: dict[str, Any], key: str, view_id: str, slack_user_id: str) -> dict[str, Any]:
     """Replace the "Loading…" modal the ingress opened with the form (or a notice saying why not)."""
     d = deps(ctx)
-    asked = await load_asked(d, key, slack_user_id)
-    if asked.interview is None or not asked.allowed:
-        if asked.interview is not None:
-            log.warning("feedback_refused", reason="slack user is not the interviewer")
-        await d.slack.update_view(notice_view(NOT_YOURS if asked.interview else GONE), view_id=view_id)
-        return {"outcome": "refused"}
+    asked = await loads.form_request(d, key, with_form=True)
     interview = asked.interview
-    try:
-        inputs = await load_form_inputs(d, interview)
-    except FormUnavailable:
-        await d.slack.update_view(form_unavailable_notice(interview.seat.feedback_link), view_id=view_id)
-        return {"outcome": "form_unavailable"}
-    modal = modal_for(interview, slack_user_id, inputs)
-    await store_modal(d.queue, modal)
-    await d.slack.update_view(notice_view(ALREADY_SUBMITTED) if modal.submitted else modal.view, view_id=view_id)
-    return {"outcome": "shown"}
+    modal = None
+    if interview is None:
+        view = notice_view(GONE)
+    elif not asked.by(slack_user_id):
+        log.warning("feedback_refused", reason="slack user is not the interviewer")
+        view = notice_view(NOT_YOURS)
+    elif interview.form_unavailable:
+        view = form_unavailable_notice(interview.seat.feedback_link)
+    else:
+        modal = modal_for(interview, slack_user_id)
+        view = notice_view(ALREADY_SUBMITTED) if modal.submitted else modal.view
+    if modal is not None:
+        await store_modal(d.queue, modal)
+    await d.slack.update_open_view(view_id, view)
+    return {"outcome": "shown" if modal is not None else "notice"}
 
 
 @job(tries=3)
 async def save_draft(ctx: dict[str, Any], key: str, slack_user_id: str, state_values: dict[str, Any]) -> dict[str, Any]:
     """The interviewer closed the form: keep what they typed (validated like a submission) for next time."""
     d = deps(ctx)
-    asked = await load_asked(d, key, slack_user_id)
+    asked = await loads.form_request(d, key, with_form=True)
     interview = asked.interview
-    if interview is None or not asked.allowed:
+    if interview is None or not asked.by(slack_user_id) or interview.has_feedback:
         return {"outcome": "ignored"}
-    if await feedback_db.has_feedback(d.pool, interview.event_id, interview.interviewer_id):
-        return {"outcome": "ignored"}
-    try:
-        field_map = await field_map_of(d, interview, slack_user_id)
-    except FormUnavailable:
-        field_map = None
-        draft = bounded_state_values(state_values)  # kept as typed; rendering ignores what does not fit
-    else:
-        if field_map is None:
-            return {"outcome": "ignored"}  # a link-only form has nothing to keep
-        draft = extract_draft(state_values, field_map)
+    field_map = field_map_for(interview, slack_user_id, asked.field_map)
+    if field_map is None and not interview.form_unavailable:
+        return {"outcome": "ignored"}  # a link-only form has nothing to keep
+    # Without the form at hand the answers are kept as typed; rendering ignores what does not fit.
+    draft = extract_draft(state_values, field_map) if field_map else bounded_state_values(state_values)
     await feedback_db.save_draft(
         d.pool, event_id=interview.event_id, interviewer_id=interview.interviewer_id, state_values=draft
     )
-    if field_map is not None:
-        await prerender(d, interview, slack_user_id)  # the next click opens the form with these answers
+    if interview.form is not None:  # the next click opens the form with these answers
+        await store_modal(d.queue, modal_for(interview, slack_user_id, draft=draft))
     return {"outcome": "saved", "fields": len(draft)}
 
 
@@ -99,9 +75,9 @@ async def save_draft(ctx: dict[str, Any], key: str, slack_user_id: str, state_va
 async def send_resume_link(ctx: dict[str, Any], key: str, slack_user_id: str) -> dict[str, Any]:
     """Resolve the resume on click (Ashby's file URLs expire) and DM it to the interviewer only."""
     d = deps(ctx)
-    asked = await load_asked(d, key, slack_user_id)
+    asked = await loads.form_request(d, key, with_form=False)
     interview = asked.interview
-    if interview is None or not asked.allowed or interview.candidate_id is None:
+    if interview is None or not asked.by(slack_user_id) or interview.candidate_id is None:
         return {"outcome": "refused"}
     candidate = await d.ashby.candidate_info(interview.candidate_id)
     if candidate.resume_file_handle is None:

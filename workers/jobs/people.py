@@ -15,7 +15,7 @@ from shared.people import resolve_person
 from workers import work_set
 from workers.deps import Deps, deps
 from workers.job_boundary import job
-from workers.modals import PEOPLE_MAX_AGE
+from workers.loads import PEOPLE_MAX_AGE
 
 PENDING_LOOKUPS = "fleet:people:pending"
 IN_FLIGHT = 2

@@ -11,9 +11,9 @@ from typing import Any
 from shared import jobs
 from shared.db import feedback as feedback_db
 from shared.db import sync_tokens
-from workers.alone import alone
 from workers.deps import Deps, deps
 from workers.job_boundary import job
+from workers.run_lock import one_run
 
 FEEDBACK_SYNC = "applicationFeedback.list"
 # A first (full) sync of a large organisation reads every feedback record at the Ashby key's pace: minutes.
@@ -23,7 +23,7 @@ SYNC_TIMEOUT_S = 30 * 60
 @job(periodic=True)
 async def sync_feedback(ctx: dict[str, Any]) -> dict[str, Any]:
     d = deps(ctx)
-    async with alone(d.queue, FEEDBACK_SYNC) as mine:
+    async with one_run(d.queue, FEEDBACK_SYNC) as mine:
         if not mine:
             return {"outcome": "already_running"}
         return await _sync(d)
