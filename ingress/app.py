@@ -15,8 +15,9 @@ from ingress.ashby import ashby_webhook
 from ingress.health import health, ready
 from ingress.http import RequestLogMiddleware
 from ingress.slack import slack_interactions
+from ingress.state import IngressState
 from shared.clients.slack import SlackClient
-from shared.jobs import batching_queue, queue_redis
+from shared.jobs import enqueue_batcher, queue_redis
 from shared.ratelimit import RedisRateLimiter
 from shared.settings import Settings
 
@@ -28,23 +29,28 @@ def create_app(
     slack: SlackClient | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """Build the app. Tests inject `queue` and `slack`; otherwise the lifespan builds them from settings."""
+    """Build the app. Tests inject `queue` and `slack` (the state is ready at once, for clients that do not run
+    the lifespan); otherwise the lifespan builds them from settings and closes them on shutdown."""
+
+    def state(queue: ArqRedis, slack: SlackClient) -> IngressState:
+        return IngressState(settings=settings, clock=clock, queue=queue, batcher=enqueue_batcher(queue), slack=slack)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            if queue is None:
+            redis = queue
+            if redis is None:
                 if settings.redis_url is None:
                     raise RuntimeError("REDIS_URL is required to run the ingress")
-                app.state.queue = batching_queue(queue_redis(settings.redis_url))
-                stack.push_async_callback(app.state.queue.aclose)
-            if slack is None:
-                app.state.slack = SlackClient(
-                    token=settings.slack_bot_token,
-                    base_url=settings.slack_base_url,
-                    limiter=RedisRateLimiter(app.state.queue),
+                redis = queue_redis(settings.redis_url)
+                stack.push_async_callback(redis.aclose)
+            client = slack
+            if client is None:
+                client = SlackClient(
+                    token=settings.slack_bot_token, base_url=settings.slack_base_url, limiter=RedisRateLimiter(redis)
                 )
-                stack.push_async_callback(app.state.slack.aclose)
+                stack.push_async_callback(client.aclose)
+            app.state.ingress = state(redis, client)
             yield
 
     app = Starlette(
@@ -57,10 +63,7 @@ def create_app(
         middleware=[Middleware(RequestLogMiddleware)],
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.clock = clock
-    if queue is not None:
-        app.state.queue = queue
-    if slack is not None:
-        app.state.slack = slack
+    if queue is not None:  # given by a test, whose client may not run the lifespan
+        # Without a Slack client given, one that opens no connection until a handler needs it.
+        app.state.ingress = state(queue, slack or SlackClient(token=settings.slack_bot_token, limiter=None))
     return app

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ingress.http import BodyRefused, JSONResponse, error, read_body
+from ingress.state import state_of
 from shared.jobs import enqueue_ashby_event
 from shared.payloads.ashby import decode_schedule_webhook, envelope_decoder
 from shared.signatures import verify_ashby
@@ -23,7 +24,7 @@ log = structlog.get_logger("ingress.ashby")
 
 
 async def ashby_webhook(request: Request) -> Response:
-    state = request.app.state
+    state = state_of(request)
     try:
         body = await read_body(request, timeout_s=state.settings.ingress_body_timeout_s)
     except BodyRefused as refused:
@@ -45,7 +46,7 @@ async def ashby_webhook(request: Request) -> Response:
         log.info("ashby_webhook_ignored", action=action[:64])
         return JSONResponse({"status": "ignored", "action": action[:64]})
     try:
-        queued = await enqueue_ashby_event(state.queue, body)
+        queued = await enqueue_ashby_event(state.queue, body, batcher=state.batcher)
     except (RedisError, OSError, TimeoutError) as exc:
         log.error("ashby_webhook_not_queued", error=type(exc).__name__)
         return error(503, "queue unavailable, retry later", **{"Retry-After": "10"})

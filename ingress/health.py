@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ingress.http import JSONResponse
+from ingress.state import state_of
 
 CHECK_TIMEOUT_S = 2.0
 
@@ -20,7 +21,7 @@ async def health(request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
-    state = request.app.state
+    state = state_of(request)
     checks = {"redis": lambda: state.queue.ping()}
     if state.settings.database_url:
         checks["postgres"] = lambda: _postgres_round_trip(state.settings.database_url)

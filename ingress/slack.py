@@ -19,9 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ingress.http import BodyRefused, JSONResponse, error, read_body
+from ingress.state import state_of
 from shared import jobs
-from shared.blocks import OPEN_RESUME
+from shared.blocks import OPEN_FEEDBACK_FORM, OPEN_RESUME, REOPEN_FEEDBACK_FORM
 from shared.errors import FleetError
+from shared.feedback_form import CALLBACK_ID as FEEDBACK_CALLBACK_ID
 from shared.feedback_form import validate_submission
 from shared.modal_cache import CachedModal, load_modal, parse_modal_key
 from shared.modal_views import ALREADY_SUBMITTED, EXPIRED, NOT_YOURS, SUBMITTING, loading_view, notice_view
@@ -37,8 +39,7 @@ from shared.payloads.slack import (
 from shared.signatures import SLACK_MAX_AGE_S, verify_slack
 from shared.storable import storable_json
 
-OPEN_ACTIONS = frozenset({"open_feedback_form", "reopen_feedback_form"})
-FEEDBACK_CALLBACK = "feedback_submit"
+OPEN_ACTIONS = frozenset({OPEN_FEEDBACK_FORM, REOPEN_FEEDBACK_FORM})
 REPLAY_PREFIX = "fleet:slack-replay:"
 # What a Redis outage raises, as in ingress/ashby.py (the enqueue batcher hands callers plain OSErrors too).
 QUEUE_ERRORS = (RedisError, OSError, TimeoutError)
@@ -46,7 +47,7 @@ log = structlog.get_logger("ingress.slack")
 
 
 async def slack_interactions(request: Request) -> Response:
-    state = request.app.state
+    state = state_of(request)
     try:
         body = await read_body(request, timeout_s=state.settings.ingress_body_timeout_s)
     except BodyRefused as refused:
@@ -77,6 +78,11 @@ async def slack_interactions(request: Request) -> Response:
         return error(400, "malformed interaction payload: a number out of range")
 
 
+async def _enqueue(request: Request, function: str, *args: Any, job_id: str) -> bool:
+    state = state_of(request)
+    return await jobs.enqueue_interactive(state.queue, function, *args, job_id=job_id, batcher=state.batcher)
+
+
 def _queue_unavailable(exc: Exception) -> Response:
     log.error("slack_interaction_not_queued", error=type(exc).__name__)
     return error(503, "queue unavailable, retry later")
@@ -100,7 +106,7 @@ def _payload(body: bytes) -> bytes:
 async def _dispatch(request: Request, interaction: Interaction) -> Response:
     if isinstance(interaction, BlockActions):
         return await _on_action(request, interaction)
-    if interaction.view.callback_id != FEEDBACK_CALLBACK:
+    if interaction.view.callback_id != FEEDBACK_CALLBACK_ID:
         return Response(status_code=200)
     if isinstance(interaction, ViewSubmission):
         return await _on_submission(request, interaction)
@@ -108,7 +114,7 @@ async def _dispatch(request: Request, interaction: Interaction) -> Response:
 
 
 async def _on_action(request: Request, interaction: BlockActions) -> Response:
-    state = request.app.state
+    state = state_of(request)
     action = interaction.actions[0] if interaction.actions else None
     if action is None:
         return Response(status_code=200)
@@ -117,8 +123,8 @@ async def _on_action(request: Request, interaction: BlockActions) -> Response:
         if modal is not None and modal.slack_user_id != interaction.user.id:
             log.warning("resume_link_refused", reason="clicking user is not the interviewer")
             return Response(status_code=200)
-        await jobs.enqueue_interactive(
-            state.queue,
+        await _enqueue(
+            request,
             jobs.SEND_RESUME_LINK,
             action.value,
             interaction.user.id,
@@ -140,9 +146,7 @@ async def _on_action(request: Request, interaction: BlockActions) -> Response:
         return Response(status_code=200)
     view_id = await _open(request, interaction.trigger_id, loading_view(key), key, user_id)
     if view_id:
-        await jobs.enqueue_interactive(
-            state.queue, jobs.HYDRATE_MODAL, key, view_id, user_id, job_id=f"hydrate:{view_id}"
-        )
+        await _enqueue(request, jobs.HYDRATE_MODAL, key, view_id, user_id, job_id=f"hydrate:{view_id}")
     return Response(status_code=200)
 
 
@@ -153,14 +157,12 @@ async def _open(
     (never to someone who clicked another interviewer's button)."""
     started = time.perf_counter()
     try:
-        view_id: str = await request.app.state.slack.open_view(trigger_id, view)
+        view_id: str = await state_of(request).slack.open_view(trigger_id, view)
     except FleetError as exc:
         log.warning("views_open_failed", error=type(exc).__name__, code=getattr(exc, "code", None))
         if not notify_on_failure:
             return None
-        await jobs.enqueue_interactive(
-            request.app.state.queue, jobs.NOTIFY_OPEN_FAILED, key, user_id, job_id=f"open-failed:{trigger_id}"
-        )
+        await _enqueue(request, jobs.NOTIFY_OPEN_FAILED, key, user_id, job_id=f"open-failed:{trigger_id}")
         return None
     log.info("views_open", ms=round((time.perf_counter() - started) * 1000, 2))
     return view_id
@@ -170,7 +172,7 @@ async def _on_submission(request: Request, interaction: ViewSubmission) -> Respo
     """Validate against the cached field map so errors show inline; with no cached modal (it expired, or
     Redis lost it) the answers are queued anyway, never dropped: the worker reads them with the form, checks
     who sent them, and tells the interviewer the outcome in the modal or by DM."""
-    state = request.app.state
+    state = state_of(request)
     key = interaction.view.private_metadata
     if not parse_modal_key(key):
         return JSONResponse({"response_action": "update", "view": notice_view(EXPIRED)})
@@ -190,8 +192,8 @@ async def _on_submission(request: Request, interaction: ViewSubmission) -> Respo
         errors = validate_submission(values, modal.field_map)
         if errors:
             return JSONResponse({"response_action": "errors", "errors": errors})
-    await jobs.enqueue_interactive(
-        state.queue,
+    await _enqueue(
+        request,
         jobs.SUBMIT_FEEDBACK,
         key,
         interaction.user.id,
@@ -207,13 +209,11 @@ async def _on_close(request: Request, interaction: ViewClosed) -> Response:
     if not parse_modal_key(key):
         return Response(status_code=200)
     # As for a submission: another user's answers are not queued (on a cache miss the job checks instead).
-    modal = await load_modal(request.app.state.queue, key)
+    modal = await load_modal(state_of(request).queue, key)
     if modal is not None and modal.slack_user_id != interaction.user.id:
         log.warning("feedback_draft_refused", reason="closing user is not the interviewer")
         return Response(status_code=200)
     values = interaction.view.state.values
     digest = hashlib.sha256(msgspec.json.encode(values)).hexdigest()[:16]
-    await jobs.enqueue_interactive(
-        request.app.state.queue, jobs.SAVE_DRAFT, key, interaction.user.id, values, job_id=f"draft:{key}:{digest}"
-    )
+    await _enqueue(request, jobs.SAVE_DRAFT, key, interaction.user.id, values, job_id=f"draft:{key}:{digest}")
     return Response(status_code=200)

@@ -1,11 +1,11 @@
-"""The error taxonomy: every failure the fleet handles is one of three kinds, decided where it is raised.
+"""The error taxonomy: every failure the fleet handles is transient or permanent, decided where it is raised.
 
 `Transient` is retried (with its `retry_after` when the upstream named one); `Permanent` is recorded and
-not retried; `Stale` means the world moved on and the job succeeds having done nothing. Clients map
-transport and status errors into these in one place. Infrastructure failures that surface as library
-exceptions (a dropped PostgreSQL connection, a Redis restart) are classified by `is_transient`, which
-reads the exception and its cause chain: a lost connection often surfaces as another exception on
-rollback. `except Exception` lives only at the worker and ASGI boundaries.
+not retried. (When the world moved on, e.g. feedback already in Ashby, that is an outcome a job decides,
+not an error.) Clients map transport and status errors into these in one place. Infrastructure failures
+that surface as library exceptions (a dropped PostgreSQL connection, a Redis restart) are classified by
+`is_transient`, which reads the exception and its cause chain: a lost connection often surfaces as another
+exception on rollback. `except Exception` lives only at the worker and ASGI boundaries.
 """
 
 from __future__ import annotations
@@ -35,10 +35,6 @@ class Permanent(FleetError):
     def __init__(self, message: str = "", *, code: str | None = None) -> None:
         super().__init__(message)
         self.code = code
-
-
-class Stale(FleetError):
-    """The world moved on (e.g. the candidate already changed stage): succeed, do nothing."""
 
 
 # SQLSTATE classes a retry can cure: 08 connection exception, 53 insufficient resources (too many

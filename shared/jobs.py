@@ -96,9 +96,17 @@ _ENQUEUE_UNIQUE_SHA = hashlib.sha1(_ENQUEUE_UNIQUE.encode()).hexdigest()
 
 
 async def enqueue_unique(
-    queue: ArqRedis, function: str, *args: Any, job_id: str, queue_name: str, defer_s: float = 0, **kwargs: Any
+    queue: ArqRedis,
+    function: str,
+    *args: Any,
+    job_id: str,
+    queue_name: str,
+    defer_s: float = 0,
+    batcher: ScriptBatcher | None = None,
+    **kwargs: Any,
 ) -> bool:
     """Enqueue `function(*args, **kwargs)` unless a job or kept result with `job_id` exists (arq semantics).
+    With a `batcher` (the ingress's), concurrent calls share one pipeline.
 
     Returns True when queued, False for a duplicate.
     """
@@ -114,7 +122,6 @@ async def enqueue_unique(
         score,
         job_id,
     )
-    batcher = getattr(queue, "enqueue_batcher", None)
     if batcher is not None:
         return bool(await batcher.call(3, *keys_and_args))
     try:
@@ -124,23 +131,26 @@ async def enqueue_unique(
     return bool(queued)
 
 
-async def enqueue_interactive(queue: ArqRedis, function: str, *args: Any, job_id: str) -> bool:
-    return await enqueue_unique(queue, function, *args, job_id=job_id, queue_name=QUEUE_INTERACTIVE)
+async def enqueue_interactive(
+    queue: ArqRedis, function: str, *args: Any, job_id: str, batcher: ScriptBatcher | None = None
+) -> bool:
+    return await enqueue_unique(queue, function, *args, job_id=job_id, queue_name=QUEUE_INTERACTIVE, batcher=batcher)
 
 
 async def enqueue_default(queue: ArqRedis, function: str, *args: Any, job_id: str, defer_s: float = 0) -> bool:
     return await enqueue_unique(queue, function, *args, job_id=job_id, queue_name=QUEUE_DEFAULT, defer_s=defer_s)
 
 
-def batching_queue(queue: ArqRedis) -> ArqRedis:
-    """Make `enqueue_unique` on this client coalesce concurrent calls into one pipeline (the ingress)."""
-    queue.enqueue_batcher = ScriptBatcher(queue, _ENQUEUE_UNIQUE, _ENQUEUE_UNIQUE_SHA)  # type: ignore[attr-defined]
-    return queue
+def enqueue_batcher(queue: ArqRedis) -> ScriptBatcher:
+    """A batcher for `enqueue_unique`: one process's concurrent enqueues in one pipeline (the ingress)."""
+    return ScriptBatcher(queue, _ENQUEUE_UNIQUE, _ENQUEUE_UNIQUE_SHA)
 
 
-async def enqueue_ashby_event(queue: ArqRedis, body: bytes) -> bool:
+async def enqueue_ashby_event(queue: ArqRedis, body: bytes, *, batcher: ScriptBatcher | None = None) -> bool:
     """Queue a verified Ashby webhook body; False when the same body is already queued or recently done."""
-    return await enqueue_unique(queue, INGEST_ASHBY_EVENT, body, job_id=webhook_job_id(body), queue_name=QUEUE_DEFAULT)
+    return await enqueue_unique(
+        queue, INGEST_ASHBY_EVENT, body, job_id=webhook_job_id(body), queue_name=QUEUE_DEFAULT, batcher=batcher
+    )
 
 
 def awaited(result: object) -> Awaitable[Any]:

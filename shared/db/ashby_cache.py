@@ -64,7 +64,7 @@ class CachedForm:
 
 
 @dataclass(frozen=True)
-class Stale:
+class StaleIds:
     interviews: tuple[str, ...] = ()
     applications: tuple[str, ...] = ()
     forms: tuple[str, ...] = ()
@@ -78,9 +78,9 @@ class CachedMetadata:
     application: CachedApplication | None
     form: CachedForm | None
 
-    def older_than(self, cutoff: datetime) -> Stale:
+    def older_than(self, cutoff: datetime) -> StaleIds:
         """The ids of the copies fetched before `cutoff`."""
-        return Stale(
+        return StaleIds(
             interviews=(self.interview.id,) if self.interview and self.interview.fetched_at < cutoff else (),
             applications=(self.application.id,) if self.application and self.application.fetched_at < cutoff else (),
             forms=(self.form.definition.id,) if self.form and self.form.fetched_at < cutoff else (),

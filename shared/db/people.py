@@ -113,15 +113,6 @@ async def save_override(
     return _person(row)
 
 
-async def clear_override(conn: Executor, ashby_user_id: str) -> bool:
-    """Hand the row back to lookups; it is looked up again on next use."""
-    result = await conn.execute(
-        "UPDATE people SET override = false, looked_up_at = NULL WHERE ashby_user_id = $1 AND override",
-        ashby_user_id,
-    )
-    return bool(result.endswith(" 1"))
-
-
 async def list_unmatched(conn: Executor, *, now: datetime) -> list[UnmatchedPerson]:
     """Everyone who cannot be reminded in Slack, with how many live interviews they have from `now` on."""
     rows = await conn.fetch(

@@ -13,7 +13,7 @@ from starlette.types import Message
 
 from ingress.app import create_app
 from shared.embedded import free_port
-from shared.jobs import QUEUE_DEFAULT, batching_queue, queue_redis, webhook_job_id
+from shared.jobs import QUEUE_DEFAULT, queue_redis, webhook_job_id
 from tests.helpers import event, make_settings, schedule_webhook, signed_headers
 
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -22,7 +22,7 @@ BODY = schedule_webhook(updated_at=START, events=[event("event-1", START)])
 
 @contextlib.asynccontextmanager
 async def client_for(queue_url: str, db_url: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
-    queue = batching_queue(queue_redis(queue_url))  # as the ingress builds it in production
+    queue = queue_redis(queue_url)
     app = create_app(make_settings(db_url=db_url, redis_url=queue_url), queue=queue)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingress") as client:
@@ -152,7 +152,7 @@ async def test_an_odd_content_length_is_no_server_error(client: httpx.AsyncClien
 
 
 async def test_a_client_leaving_mid_body_is_a_400_not_a_server_error(redis_url: str) -> None:
-    app = create_app(make_settings(redis_url=redis_url))
+    app = create_app(make_settings(redis_url=redis_url), queue=queue_redis(redis_url))  # no lifespan runs here
     incoming: list[Message] = [
         {"type": "http.request", "body": BODY[:10], "more_body": True},
         {"type": "http.disconnect"},

@@ -10,7 +10,7 @@ from arq.jobs import Job, JobStatus
 from redis.exceptions import RedisError
 
 from shared.embedded import free_port
-from shared.jobs import QUEUE_DEFAULT, batching_queue, deserialize, enqueue_unique, queue_redis
+from shared.jobs import QUEUE_DEFAULT, deserialize, enqueue_batcher, enqueue_unique, queue_redis
 
 
 @pytest.mark.parametrize("batched", [False, True], ids=["direct", "batched"])
@@ -18,12 +18,13 @@ async def test_concurrent_enqueues_of_the_same_ids_queue_each_id_once(
     redis: aioredis.Redis, redis_url: str, batched: bool
 ) -> None:
     queue = queue_redis(redis_url)
-    if batched:
-        queue = batching_queue(queue)
+    batcher = enqueue_batcher(queue) if batched else None
     try:
         results = await asyncio.gather(
             *(
-                enqueue_unique(queue, "job_fn", n % 25, job_id=f"id-{n % 25}", queue_name=QUEUE_DEFAULT)
+                enqueue_unique(
+                    queue, "job_fn", n % 25, job_id=f"id-{n % 25}", queue_name=QUEUE_DEFAULT, batcher=batcher
+                )
                 for n in range(100)
             )
         )
@@ -38,29 +39,36 @@ async def test_concurrent_enqueues_of_the_same_ids_queue_each_id_once(
 
 
 async def test_a_kept_result_blocks_the_same_id_like_arq(redis: aioredis.Redis, redis_url: str) -> None:
-    queue = batching_queue(queue_redis(redis_url))
+    queue = queue_redis(redis_url)
     try:
         await redis.set("arq:result:done-id", b"x")
-        assert not await enqueue_unique(queue, "job_fn", job_id="done-id", queue_name=QUEUE_DEFAULT)
+        assert not await enqueue_unique(
+            queue, "job_fn", job_id="done-id", queue_name=QUEUE_DEFAULT, batcher=enqueue_batcher(queue)
+        )
     finally:
         await queue.aclose()
 
 
 async def test_the_script_is_reloaded_after_redis_forgets_it(redis: aioredis.Redis, redis_url: str) -> None:
-    queue = batching_queue(queue_redis(redis_url))
+    queue = queue_redis(redis_url)
+    batcher = enqueue_batcher(queue)
     try:
-        assert await enqueue_unique(queue, "job_fn", job_id="a", queue_name=QUEUE_DEFAULT)
+        assert await enqueue_unique(queue, "job_fn", job_id="a", queue_name=QUEUE_DEFAULT, batcher=batcher)
         await redis.script_flush()
-        assert await enqueue_unique(queue, "job_fn", job_id="b", queue_name=QUEUE_DEFAULT)
+        assert await enqueue_unique(queue, "job_fn", job_id="b", queue_name=QUEUE_DEFAULT, batcher=batcher)
     finally:
         await queue.aclose()
 
 
 async def test_every_caller_in_a_batch_sees_the_redis_failure() -> None:
-    queue = batching_queue(queue_redis(f"redis://127.0.0.1:{free_port()}/0"))
+    queue = queue_redis(f"redis://127.0.0.1:{free_port()}/0")
+    batcher = enqueue_batcher(queue)
     try:
         results = await asyncio.gather(
-            *(enqueue_unique(queue, "job_fn", job_id=f"x{n}", queue_name=QUEUE_DEFAULT) for n in range(5)),
+            *(
+                enqueue_unique(queue, "job_fn", job_id=f"x{n}", queue_name=QUEUE_DEFAULT, batcher=batcher)
+                for n in range(5)
+            ),
             return_exceptions=True,
         )
         assert all(isinstance(r, RedisError) for r in results), results

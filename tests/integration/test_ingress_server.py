@@ -18,7 +18,7 @@ from fleet.processes import fleet_ingress
 from ingress.app import create_app
 from ingress.http import DRAIN_MAX_BYTES, TOO_LARGE
 from ingress.server import ingress_config
-from shared.jobs import QUEUE_DEFAULT, batching_queue, queue_redis
+from shared.jobs import QUEUE_DEFAULT, queue_redis
 from sim.serving import listening_socket
 from tests.helpers import WEBHOOK_SECRET, make_settings, signed_headers
 
@@ -76,7 +76,7 @@ async def ingress_server(redis_url: str, **settings: Any) -> AsyncIterator[tuple
     """The real app behind the uvicorn configuration `fleet ingress` uses, on a free port; (url, port)."""
     values = {"ingress_header_timeout_s": TIMEOUT_S, "ingress_body_timeout_s": TIMEOUT_S, **settings}
     config = make_settings(redis_url=redis_url, **values)
-    queue = batching_queue(queue_redis(redis_url))
+    queue = queue_redis(redis_url)
     sock = listening_socket()
     server = uvicorn.Server(ingress_config(config, create_app(config, queue=queue), host="127.0.0.1", port=0))
     task = asyncio.create_task(server.serve(sockets=[sock]))

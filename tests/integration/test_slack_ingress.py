@@ -33,7 +33,6 @@ from shared.jobs import (
     SAVE_DRAFT,
     SEND_RESUME_LINK,
     SUBMIT_FEEDBACK,
-    batching_queue,
     deserialize,
     queue_redis,
 )
@@ -246,7 +245,7 @@ async def cache_modal(redis: aioredis.Redis, *, submitted: bool = False, slack_u
 async def ingress_on(queue_url: str, slack_state: SlackState, clock: Clock) -> AsyncIterator[Ingress]:
     """The ingress as production builds it (batching queue, Slack client with the Redis rate limiter), with the
     simulator as Slack. The Ingress's `redis` is the queue's own client."""
-    queue: ArqRedis = batching_queue(queue_redis(queue_url))
+    queue: ArqRedis = queue_redis(queue_url)
     sim = create_slack_sim(
         slack_state, token=SLACK_TOKEN, signing_secret=SIGNING_SECRET, interactions_url=None, clock=clock
     )
