@@ -85,8 +85,8 @@ def job(
                 structlog.contextvars.bind_contextvars(request_id=kwargs["request_id"])
             started = time.perf_counter()
             try:
-                if not periodic and job_try > tries:
-                    # The earlier tries never reported: their worker died mid-job, every time.
+                if not periodic and job_try > tries and _queued_for(ctx) >= RETRY_WINDOW:
+                    # Past its tries and its window without an outcome: its worker died mid-job every time.
                     await _give_up(on_give_up, ctx, args, kwargs)
                     await _dead_letter(ctx, fn.__name__, args, kwargs, "AttemptsExhausted", subject, periodic)
                     log.error("job_dead_lettered", error="AttemptsExhausted", ms=_ms(started))

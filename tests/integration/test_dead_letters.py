@@ -76,6 +76,15 @@ async def test_quick_refusals_are_not_an_outage_until_the_retry_window_has_passe
     assert (await flaky(old, "event-1", {}))["outcome"] == "dead_lettered"
 
 
+async def test_a_job_the_window_kept_alive_past_its_tries_still_runs(deps: Deps) -> None:
+    # The chaos suite's run 11: a notice refused a rate-limit slot 12 times was taken, at its 13th try, for a
+    # job whose worker kept dying, and dead-lettered without running. Within the window it runs.
+    recent = {**ctx_for(deps, 4), "enqueue_time": datetime.now(UTC) - timedelta(minutes=5)}
+    with pytest.raises(Retry):
+        await flaky(recent, "event-1", {})
+    assert await dead_letters.count_open(deps.pool) == 0
+
+
 async def test_a_bug_is_dead_lettered_at_once_without_its_message(deps: Deps) -> None:
     assert (await buggy(ctx_for(deps, 1), 42))["outcome"] == "dead_lettered"
     [letter] = await dead_letters.list_open(deps.pool)
