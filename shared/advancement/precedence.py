@@ -1,0 +1,31 @@
+"""Which rule applies when several could: the most specific (one job before every job), then the highest priority.
+
+Two rules that tie on both could never be ordered, so a rules file holding them is refused (`could_both_match`);
+the name breaks a tie only so that a stored set validated under other rules still gives one answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from shared.advancement.model import Rule
+
+
+def matching_rule(rules: Iterable[Rule], job_id: str | None, plan_id: str, stage_id: str) -> Rule | None:
+    """The rule for an application of `job_id` in `stage_id` of `plan_id`, or None."""
+    candidates = [
+        rule
+        for rule in rules
+        if rule.plan_id == plan_id and rule.stage_id == stage_id and rule.job_id in (None, job_id)
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda rule: (-rule.specificity, -rule.priority, rule.name))
+
+
+def could_both_match(a: Rule, b: Rule) -> bool:
+    """Some application could match both, and neither comes first: same plan, stage, job scope and priority.
+
+    A job-specific rule and an every-job rule overlap but never tie (the specific one wins), so they may coexist.
+    """
+    return (a.plan_id, a.stage_id, a.job_id, a.priority) == (b.plan_id, b.stage_id, b.job_id, b.priority)
