@@ -39,7 +39,7 @@ ARCHIVED = "Archived"
 
 @dataclass(frozen=True)
 class Feedback:
-    values: dict[str, Any]  # Ashby's submittedValues: field path -> value
+    values: dict[str, Any] | None  # Ashby's submittedValues (field path -> value); None: not synced yet
     submitted_at: datetime | None
 
 
@@ -222,7 +222,9 @@ def _values_shown(rule: Rule, seats: Sequence[Seat]) -> list[dict[str, Any]]:
             "name": s.name,
             "interview_id": s.interview_id,
             "values": {
-                ref.title or ref.path: value(ref, s.feedback.values) for ref in _fields(rule) if s.feedback is not None
+                ref.title or ref.path: value(ref, s.feedback.values or {})
+                for ref in _fields(rule)
+                if s.feedback is not None
             },
         }
         for s in seats
@@ -272,7 +274,7 @@ def _describe(condition: Condition) -> str:
 
 def check(requirement: Requirement, seats: Sequence[Seat]) -> RequirementResult:
     """One requirement over the required interviewers' feedback (all of it is in when this runs)."""
-    values = [(s, value(_ref(requirement), s.feedback.values if s.feedback else {})) for s in seats]
+    values = [(s, value(_ref(requirement), (s.feedback.values if s.feedback else None) or {})) for s in seats]
     if isinstance(requirement, Each):
         failing = [s.name for s, v in values if not satisfies(v, requirement.condition.op, requirement.condition.value)]
         detail = "all do" if not failing else f"not: {', '.join(sorted(failing))}"

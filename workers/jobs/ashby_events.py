@@ -14,6 +14,7 @@ import msgspec
 import structlog
 
 from shared import jobs
+from shared.db import advancement as advancement_db
 from shared.db import people as people_db
 from shared.db import reminders as reminders_db
 from shared.db import sync_tokens
@@ -52,6 +53,8 @@ async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[Schedule
         planned = await reminders_db.plan_events_in(conn, change.event_ids, d.policy, now=now)
         unknown = await people_db.unknown_interviewers(conn, change.event_ids)
         reminding = await reminders_db.events_with_pending(conn, change.event_ids)
+        # A schedule's events and interviewers are part of its application's evidence for advancement.
+        await advancement_db.mark_dirty(conn, [schedule.application_id or ""], reason="schedule", at=now)
     await queue_lookups(d, unknown)
     # Warm the metadata reminders will show, now, days ahead, so sends never wait on the Ashby budget; only
     # for events with reminders to come (a first full sync brings years of past interviews).
