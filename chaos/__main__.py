@@ -21,7 +21,6 @@ from pathlib import Path
 from chaos import scenario
 from chaos.report import render
 from chaos.run import chaos_run
-from chaos.world import verdict
 
 BUDGET_S = {"full": 600.0, "short": 300.0}
 TEARDOWN_S = 45.0  # stopping the fleet (a worker drains for up to WORKER_SHUTDOWN_GRACE_S) and the servers
@@ -45,7 +44,7 @@ def main() -> int:
         log_dir = Path(args.keep_logs) if args.keep_logs else Path(data) / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         print(f"chaos: {run.name} pass, seed {args.seed}; fleet logs in {log_dir}", flush=True)
-        world = asyncio.run(
+        world, result = asyncio.run(
             chaos_run(
                 run,
                 seed=args.seed,
@@ -55,7 +54,6 @@ def main() -> int:
                 until=started + BUDGET_S[run.name] - TEARDOWN_S,
             )
         )
-        result = verdict(world)
         title = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {_commit()}, {time.time() - started:.0f} s"
         print(render(world, result, seed=args.seed, log_dir=log_dir, title=title), flush=True)
     settled = world.settled is not None and world.settled.settled

@@ -56,6 +56,8 @@ class Verdict:
     unexpected_reminders: int = 0  # reminders Slack received that the plan did not expect
     lateness_s: list[float] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
+    unsent: list[tuple[int, str]] = field(default_factory=list)  # (interviewer, kind) of each never sent
+    scorecards_absent: list[tuple[str, str]] = field(default_factory=list)  # (event id, user id) never in Ashby
     scorecards_expected: int = 0
     scorecards_in_ashby: int = 0
     scorecards_duplicated: int = 0
@@ -99,6 +101,7 @@ def count_reminders(
         times = sorted(posted.get(key, []))
         if not times:
             verdict.never_sent += 1
+            verdict.unsent.append(key)
             continue
         verdict.reminders_sent += 1
         verdict.lateness_s.append(times[0] - due_at)
@@ -121,5 +124,6 @@ def count_scorecards(
     for pair in scorecards:
         per_pair[pair] += 1
     verdict.scorecards_expected = len(expected)
-    verdict.scorecards_in_ashby = sum(1 for pair in expected if per_pair.get(pair))
+    verdict.scorecards_absent = sorted(pair for pair in expected if not per_pair.get(pair))
+    verdict.scorecards_in_ashby = len(expected) - len(verdict.scorecards_absent)
     verdict.scorecards_duplicated = sum(count - 1 for count in per_pair.values() if count > 1)

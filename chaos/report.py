@@ -82,6 +82,8 @@ def _details(world: World, verdict: Verdict, log_dir: Path) -> list[str]:
         f"(kind: first copy -> next copy, s after F0): {_duplicates(verdict, origin) or 'none'}.",
         f"Restarts by the supervisor: {restarts or 'none'}; exits the run did not cause: {exits or 'none'}.",
         f"Fleet log events: {count_log_events(log_dir, LOG_EVENTS)}.",
+        *world.notes,
+        f"Set-up took {origin - world.began:.0f} s (F0 is when the first interview was scheduled).",
     ]
 
 

@@ -21,12 +21,14 @@ import httpx
 
 from bench.common import ASHBY_KEY, ASHBY_WEBHOOK_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, fleet_env
 from chaos import scenario
+from chaos.accounting import Verdict
+from chaos.explain import explain
 from chaos.faults import FaultRunner
 from chaos.interviewers import Inbox, Interviewer, give_feedback
 from chaos.servers import Postgres, Redis
 from chaos.settle import count_dead_letters, wait_settled
 from chaos.supervisor import Supervisor
-from chaos.world import World, delivered
+from chaos.world import World, delivered, verdict
 from fleet.processes import wait_until
 from shared.db import people as people_db
 from shared.db.migrations import apply_migrations, default_directory, load_migrations
@@ -56,18 +58,24 @@ FLEET_SETTINGS = {
 }
 
 
-async def chaos_run(run: scenario.Pass, *, seed: int, data_dir: Path, log_dir: Path, fsync: str, until: float) -> World:
-    """Run the scenario; `until` (time.time()) bounds it, settling included. Returns the world to count."""
+async def chaos_run(
+    run: scenario.Pass, *, seed: int, data_dir: Path, log_dir: Path, fsync: str, until: float
+) -> tuple[World, Verdict]:
+    """Run the scenario and count; `until` (time.time()) bounds the run, settling included."""
+    began = time.time()
     configure_logging(level="WARNING")  # the in-process simulators; the fleet logs to files
     postgres = await asyncio.to_thread(Postgres, data_dir / "pg")
     redis = Redis(data_dir / "redis", fsync=fsync)
     await asyncio.to_thread(redis.start)
     try:
         async with _fleet_and_simulators(run, seed, postgres, redis, log_dir) as world:
+            world.began = began
             await _play(world, postgres, redis, seed, until)
-            world.dead_letters = await count_dead_letters(postgres.url)
             world.alive_at_end = sum(1 for member in world.supervisor.members if member.alive)
-            return world
+            world.dead_letters = await count_dead_letters(postgres.url)
+            result = verdict(world)
+            world.notes = await explain(world, result, postgres.url)
+            return world, result
     finally:
         await asyncio.to_thread(redis.stop)
         await asyncio.to_thread(postgres.stop)

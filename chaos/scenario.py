@@ -58,7 +58,7 @@ FULL = Pass(
     pg_terminate=(100, 160, 5),
     pg_restart_at_s=190,
     horizon_s=350,
-    settle_s=180,
+    settle_s=150,
 )
 SHORT = Pass(
     name="short",

@@ -53,7 +53,7 @@ async def wait_settled(
 
 async def count_dead_letters(url: str) -> int | None:
     """Rows in the fleet's dead-letter table; None when the schema has no such table."""
-    conn = await _connect(url)
+    conn = await connect(url)
     try:
         if await conn.fetchval("SELECT to_regclass('dead_letters')") is None:
             return None
@@ -64,7 +64,7 @@ async def count_dead_letters(url: str) -> int | None:
 
 async def _open_work(url: str, horizon: datetime) -> tuple[int | None, int | None]:
     try:
-        conn = await _connect(url)
+        conn = await connect(url)
         try:
             row = await conn.fetchrow(_OPEN_WORK, horizon)
         finally:
@@ -74,6 +74,6 @@ async def _open_work(url: str, horizon: datetime) -> tuple[int | None, int | Non
     return int(row["reminders"]), int(row["submissions"])
 
 
-async def _connect(url: str) -> asyncpg.Connection:
+async def connect(url: str) -> asyncpg.Connection:
     # Not named "fleet": the run's own connections are not among those it terminates.
     return await asyncpg.connect(url, server_settings={"application_name": "chaos"}, timeout=5)

@@ -3,7 +3,7 @@ received, what Ashby holds), the fleet's processes and the faults, put in the te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chaos import accounting, scenario
 from chaos.faults import FaultRunner
@@ -30,9 +30,11 @@ class World:
     faults: FaultRunner
     event_ids: list[str]  # Ashby event id per interview index, as they are scheduled
     people: dict[int, Interviewer]  # the submitters, by interviewer index
+    began: float = 0.0  # time.time() when the run started its servers
     settled: Settled | None = None
     dead_letters: int | None = None
     alive_at_end: int = 0
+    notes: list[str] = field(default_factory=list)  # the fleet's own records about the failures
 
 
 def posts(world: World) -> list[accounting.Post]:
