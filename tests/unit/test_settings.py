@@ -95,13 +95,12 @@ def test_reminder_policy_settings_parse() -> None:
     )
 
 
-def test_worker_shutdown_grace_drives_the_arq_drain() -> None:
-    from workers.main import worker_settings
-
+def test_worker_shutdown_grace_is_read_and_bounded() -> None:
+    # What it drives (the drain of a real worker process) is tested in tests/e2e/test_worker_faults.py.
     assert load_settings({}).worker_shutdown_grace_s == 20
     with pytest.raises(SettingsError, match="WORKER_SHUTDOWN_GRACE_S"):
         load_settings({"WORKER_SHUTDOWN_GRACE_S": "-1"})
-    settings = load_settings(
-        {"WORKER_SHUTDOWN_GRACE_S": "7", "DATABASE_URL": "postgresql://x@h/db", "REDIS_URL": "redis://h:6379/0"}
-    )
-    assert worker_settings(settings, "default")["job_completion_wait"] == 7
+    assert load_settings({"WORKER_SHUTDOWN_GRACE_S": "7"}).worker_shutdown_grace_s == 7
+    assert load_settings({"METRICS_PORT": "9100"}).metrics_port == 9100
+    with pytest.raises(SettingsError, match="METRICS_PORT"):
+        load_settings({"METRICS_PORT": "0"})

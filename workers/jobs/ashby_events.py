@@ -20,9 +20,9 @@ from shared.db.schedules import ScheduleChange, upsert_schedule
 from shared.payloads.ashby import InterviewSchedule, decode_schedule_webhook
 from workers.alone import alone
 from workers.deps import Deps, deps
+from workers.job_boundary import job
 from workers.jobs.people import queue_lookups
 from workers.metadata import queue_refresh
-from workers.runtime import job
 
 SCHEDULE_SYNC = "interviewSchedule.list"
 log = structlog.get_logger("worker.ashby_events")
@@ -51,7 +51,12 @@ async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[Schedule
     return change, planned.inserted
 
 
-@job
+def _schedule_of(args: tuple[Any, ...]) -> str:
+    """The dead letter's subject: the schedule's id, read from the webhook body."""
+    return str(decode_schedule_webhook(args[0]).data.interview_schedule.id)
+
+
+@job(subject=_schedule_of)
 async def ingest_ashby_event(ctx: dict[str, Any], body: bytes, request_id: str | None = None) -> dict[str, Any]:
     d = deps(ctx)
     try:
@@ -66,7 +71,7 @@ async def ingest_ashby_event(ctx: dict[str, Any], body: bytes, request_id: str |
     return {"outcome": change.outcome, "events": len(change.event_ids), "reminders_planned": planned}
 
 
-@job
+@job(periodic=True)
 async def reconcile_schedules(ctx: dict[str, Any]) -> dict[str, Any]:
     """Schedules changed since the stored syncToken (a full pass the first time or when Ashby expires it)."""
     d = deps(ctx)

@@ -21,8 +21,8 @@ from shared.modal_cache import CachedModal, modal_key, parse_modal_key
 from shared.modal_views import ALREADY_SUBMITTED, NOT_YOURS, notice_view
 from workers.context import InterviewContext, MissingContext, load_context
 from workers.deps import Deps, deps
+from workers.job_boundary import job
 from workers.modals import person_of, prerender
-from workers.runtime import job
 
 SUBMIT_MAX_TRIES = 5
 UNAVAILABLE = "Ashby did not answer, even after several tries. Your answers were kept; please submit again later."

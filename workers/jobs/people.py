@@ -14,8 +14,8 @@ from shared.db import reminders as reminders_db
 from shared.people import resolve_person
 from workers import work_set
 from workers.deps import Deps, deps
+from workers.job_boundary import job
 from workers.modals import PEOPLE_MAX_AGE
-from workers.runtime import job
 
 PENDING_LOOKUPS = "fleet:people:pending"
 IN_FLIGHT = 2
@@ -38,7 +38,7 @@ async def _resolve(d: Deps, member: str) -> None:
         await reminders_db.plan_events(d.pool, events, d.policy, now=d.clock())
 
 
-@job
+@job(periodic=True)
 async def resolve_people(ctx: dict[str, Any]) -> dict[str, Any]:
     d = deps(ctx)
     return await work_set.drain(d.queue, PENDING_LOOKUPS, lambda member: _resolve(d, member), in_flight=IN_FLIGHT)

@@ -22,15 +22,15 @@ from shared.modal_cache import modal_key
 from shared.people import resolve_person
 from workers.context import InterviewContext, MissingContext, load_context
 from workers.deps import Deps, deps
+from workers.job_boundary import job
 from workers.modals import PEOPLE_MAX_AGE, person_of, prerender
-from workers.runtime import job
 
 # Longer than the job timeout (60 s), so a claim is only taken back from a worker that is gone.
 LEASE = timedelta(minutes=2)
 log = structlog.get_logger("worker.reminders")
 
 
-@job
+@job(periodic=True)
 async def dispatch_due_reminders(ctx: dict[str, Any]) -> dict[str, Any]:
     d = deps(ctx)
     claimed = await reminders_db.claim_due(d.pool, now=d.clock(), lease=LEASE)

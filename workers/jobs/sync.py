@@ -13,14 +13,14 @@ from shared.db import feedback as feedback_db
 from shared.db import sync_tokens
 from workers.alone import alone
 from workers.deps import Deps, deps
-from workers.runtime import job
+from workers.job_boundary import job
 
 FEEDBACK_SYNC = "applicationFeedback.list"
 # A first (full) sync of a large organisation reads every feedback record at the Ashby key's pace: minutes.
 SYNC_TIMEOUT_S = 30 * 60
 
 
-@job
+@job(periodic=True)
 async def sync_feedback(ctx: dict[str, Any]) -> dict[str, Any]:
     d = deps(ctx)
     async with alone(d.queue, FEEDBACK_SYNC) as mine:

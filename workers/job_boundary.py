@@ -1,0 +1,164 @@
+"""The boundary around every job: log context, one canonical line per job, the retry doctrine, and dead
+letters.
+
+A job raises; this decides. An infrastructure blip or a busy upstream (`shared.errors.is_transient`,
+which reads the cause chain) goes back to the queue with capped exponential backoff and full jitter,
+until the job has had `tries` attempts. A job that fails for good (any other error, or the tries ran out)
+is recorded in `dead_letters` with its arguments, for an operator to read and replay: never only in a log
+line. If PostgreSQL is down even for that, the job goes back to the queue until the dead letter can be
+written: arq's own `max_tries` (ARQ_MAX_TRIES) is only a backstop, our policy decides.
+
+Periodic runs (crons and work-set drains) are not retried: their next tick does the work again. One that
+fails on something other than a blip is dead-lettered once per job name, with its latest error.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from arq import Retry
+from arq.typing import WorkerCoroutine
+
+from shared import jobs
+from shared.db import dead_letters
+from shared.errors import error_label, is_transient
+from shared.retry import full_jitter
+from workers.deps import deps
+
+log = structlog.get_logger("worker")
+
+# arq fails a job without running it once its try count passes max_tries; our boundary must see every try
+# (to dead-letter the last), so arq's cap is far above any policy's.
+ARQ_MAX_TRIES = 1000
+DEFAULT_TRIES = 12  # about 12 minutes of backoff in all: outlives a database or Redis restart
+BACKOFF_BASE_S = 2.0
+BACKOFF_CAP_S = 300.0
+MIN_DEFER_S = 1.0
+
+Subject = Callable[[tuple[Any, ...]], str]
+
+
+def defer_for(exc: BaseException, job_try: int, *, rand: Callable[[], float] = random.random) -> float:
+    """How long a transient failure waits: the upstream's `retry_after` if it named one, else backoff."""
+    hinted = getattr(exc, "retry_after", None)
+    if isinstance(hinted, int | float) and hinted >= 0:
+        return max(MIN_DEFER_S, float(hinted))
+    return max(MIN_DEFER_S, full_jitter(job_try - 1, base_s=BACKOFF_BASE_S, cap_s=BACKOFF_CAP_S, rand=rand()))
+
+
+def id_args(args: tuple[Any, ...]) -> str:
+    """The job's short string and integer arguments: ids (event, interviewer, reminder), never payloads."""
+    return " ".join(str(a) for a in args if isinstance(a, int | str) and 0 < len(str(a)) <= 80 and " " not in str(a))
+
+
+def job(
+    fn: Callable[..., Awaitable[Any]] | None = None,
+    *,
+    tries: int = DEFAULT_TRIES,
+    periodic: bool = False,
+    subject: Subject = id_args,
+) -> Any:
+    """Wrap an arq job function with its log context, retry doctrine and dead letter.
+
+    `@job` or `@job(tries=5)`; `periodic=True` for cron and work-set runs; `subject` names the job's
+    object for the dead letter by ids only."""
+
+    def wrap(fn: Callable[..., Awaitable[Any]]) -> WorkerCoroutine:
+        @functools.wraps(fn)
+        async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            job_try = int(ctx.get("job_try", 1))
+            structlog.contextvars.bind_contextvars(job=fn.__name__, job_id=ctx.get("job_id"), job_try=job_try)
+            if "request_id" in kwargs:
+                structlog.contextvars.bind_contextvars(request_id=kwargs["request_id"])
+            started = time.perf_counter()
+            try:
+                if not periodic and job_try > tries:
+                    # The earlier tries never reported: their worker died mid-job, every time.
+                    await _dead_letter(ctx, fn.__name__, args, kwargs, "AttemptsExhausted", subject, periodic)
+                    log.error("job_dead_lettered", error="AttemptsExhausted", ms=_ms(started))
+                    return {"outcome": "dead_lettered"}
+                result = await fn(ctx, *args, **kwargs)
+            except Retry:
+                raise
+            except Exception as exc:
+                return await _failed(ctx, fn.__name__, args, kwargs, exc, job_try, tries, periodic, subject, started)
+            else:
+                log.info("job_done", ms=_ms(started))
+                return result
+            finally:
+                structlog.contextvars.unbind_contextvars("job", "job_id", "job_try", "request_id")
+
+        run.tries = tries  # type: ignore[attr-defined]
+        run.periodic = periodic  # type: ignore[attr-defined]
+        return run
+
+    return wrap(fn) if fn is not None else wrap
+
+
+async def _failed(
+    ctx: dict[str, Any],
+    name: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    exc: Exception,
+    job_try: int,
+    tries: int,
+    periodic: bool,
+    subject: Subject,
+    started: float,
+) -> Any:
+    error = error_label(exc)
+    transient = is_transient(exc)
+    if transient and periodic:
+        log.warning("job_failed_transient", error=error, ms=_ms(started))  # the next tick runs it again
+        return {"outcome": "transient_failure"}
+    if transient and job_try < tries:
+        defer = defer_for(exc, job_try)
+        log.warning("job_retry", error=error, defer_s=round(defer, 2), ms=_ms(started))
+        raise Retry(defer=defer) from exc
+    try:
+        await _dead_letter(ctx, name, args, kwargs, error, subject, periodic)
+    except Exception as record_exc:
+        if not is_transient(record_exc):
+            raise
+        # The database is down too: keep the job in the queue until its dead letter can be written.
+        log.warning("dead_letter_deferred", error=error, cause=error_label(record_exc))
+        raise Retry(defer=BACKOFF_CAP_S) from exc
+    log.error("job_dead_lettered", error=error, transient=transient, ms=_ms(started))
+    return {"outcome": "dead_lettered", "error": error}
+
+
+async def _dead_letter(
+    ctx: dict[str, Any],
+    name: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    error: str,
+    subject: Subject,
+    periodic: bool,
+) -> None:
+    d = deps(ctx)
+    try:
+        about = subject(args)
+    except Exception:  # naming the object must never lose the dead letter
+        about = ""
+    await dead_letters.record(
+        d.pool,
+        job_id=f"periodic:{name}" if periodic else str(ctx.get("job_id")),
+        job_name=name,
+        queue=str(ctx.get("queue_name", jobs.QUEUE_DEFAULT)),
+        subject=about,
+        args=jobs.serialize([list(args), kwargs]),
+        error=error,
+        attempts=int(ctx.get("job_try", 1)),
+        now=d.clock(),
+    )
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
