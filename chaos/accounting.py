@@ -2,9 +2,11 @@
 holds), never from the fleet's database: a pure function of those records, the plan and the fault log.
 
 A duplicate DM is allowed only in the post-then-crash window: Slack accepted a post and the worker was
-killed (`kill -9`, by the run) before it recorded the post, so the reminder was sent again after its
-claim expired. Each duplicate must follow a kill of a `default` worker within `POST_THEN_CRASH_S` of the
-copy before it; any other duplicate fails the run.
+killed (`kill -9`, by the run) before it recorded the post, so the reminder was sent again later. Each
+duplicate must come with a kill of a `default` worker from `SENT_BEFORE_KILL_S` before to
+`POST_THEN_CRASH_S` after Slack received the copy before it; any other duplicate fails the run. (Slack's
+simulator stamps a post when its event loop, shared with the run, gets to it: a request the worker wrote
+just before it died can be stamped a little after the kill.)
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 POST_THEN_CRASH_S = 2.0
+SENT_BEFORE_KILL_S = 1.0
 KIND_PREFIXES = {"brief": "Upcoming interview with ", "due": "Feedback due: "}
 
 
@@ -108,7 +111,7 @@ def count_reminders(
         if len(times) > 1:
             verdict.sent_twice += 1
         for before, at in itertools.pairwise(times):
-            after_kill = any(before <= kill <= before + POST_THEN_CRASH_S for kill in kill_times)
+            after_kill = any(before - SENT_BEFORE_KILL_S <= kill <= before + POST_THEN_CRASH_S for kill in kill_times)
             verdict.duplicates.append(Duplicate(key[0], key[1], before, at, after_kill))
             if after_kill:
                 verdict.duplicates_after_kill += 1

@@ -43,15 +43,21 @@ def test_a_duplicate_passes_only_right_after_a_kill_and_a_missing_reminder_fails
     posts = [
         Post(0, "brief", 102.5),
         Post(0, "due", 201.0),
-        Post(0, "due", 330.0),  # re-sent after its claim expired: the worker was killed 0.4 s after the post
+        Post(0, "due", 270.0),  # re-sent: the worker was killed just after it posted (Slack stamped it 0.4 s late)
+        Post(0, "due", 330.0),  # and again: killed 1.5 s after the second post
         Post(1, "due", 203.0),
-        Post(1, "due", 340.0),  # no kill near the first copy: a bug
+        Post(1, "due", 340.0),  # the nearest kills 1.5 s before and 2.5 s after the first copy: a bug
         Post(5, "brief", 50.0),  # not in the plan
     ]
     verdict = Verdict()
-    count_reminders(verdict, expected, posts, kill_times=[201.4, 250.0])
+    count_reminders(verdict, expected, posts, kill_times=[200.6, 201.5, 205.5, 271.5])
     assert (verdict.reminders_expected, verdict.reminders_sent, verdict.never_sent) == (4, 3, 1)
-    assert (verdict.sent_twice, verdict.duplicates_after_kill, verdict.duplicates_unexplained) == (2, 1, 1)
+    assert (verdict.sent_twice, verdict.duplicates_after_kill, verdict.duplicates_unexplained) == (2, 2, 1)
+    assert [(d.interviewer, d.at, d.after_kill) for d in verdict.duplicates] == [
+        (0, 270.0, True),
+        (0, 330.0, True),
+        (1, 340.0, False),
+    ]
     assert verdict.unexpected_reminders == 1
     assert sorted(verdict.lateness_s) == [1.0, 2.5, 3.0] and verdict.max_lateness_s == 3.0
     assert verdict.failures() == ["1 reminders never sent", "1 duplicate reminders not explained by a kill -9"]
