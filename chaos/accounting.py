@@ -64,6 +64,7 @@ class Verdict:
     scorecards_expected: int = 0
     scorecards_in_ashby: int = 0
     scorecards_duplicated: int = 0
+    marked_submitted: int = 0  # submitters whose "feedback due" DM now reads "Feedback submitted"
     unexpected_exits: int = 0
     processes: int = 0
     alive: int = 0

