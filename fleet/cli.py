@@ -65,6 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(level=settings.log_level, fmt=settings.log_format)
+    if settings.generated_secrets and args.command in ("ingress", "worker"):
+        import structlog
+
+        structlog.get_logger("settings").warning(
+            "secrets_generated",
+            variables=list(settings.generated_secrets),
+            hint="random for this process: set them to accept Ashby's and Slack's requests and to call their APIs",
+        )
 
     if args.command == "ingress":
         return run_ingress(settings, host=args.host or settings.host, port=args.port or settings.port)
@@ -95,15 +103,12 @@ def _require_services(settings: Settings) -> str | None:
 
 
 def run_ingress(settings: Settings, *, host: str, port: int) -> int:
-    import uvicorn
-
-    from ingress.app import create_app
+    from ingress.server import serve
 
     if settings.redis_url is None:
         print("REDIS_URL must be set (or run `fleet demo`, which starts embedded servers)", file=sys.stderr)
         return 2
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False, server_header=False)
-    return 0
+    return serve(settings, host=host, port=port)
 
 
 async def run_worker(settings: Settings, queue: str, *, burst: bool = False) -> int:

@@ -36,8 +36,8 @@ from sim.slack.state import Message
 
 DEMO_DATABASE = "fleet_demo"
 NO_MESSAGES = "(none: shadows give no feedback, and the brief came too late)"
-SLACK_TOKEN = "xoxb-demo-token"
-ASHBY_KEY = "demo-ashby-api-key"
+# The demo's own processes shut down fast: nothing long runs once the scenario is over.
+SHUTDOWN_GRACE_S = "5"
 
 
 def say(message: str = "") -> None:
@@ -86,14 +86,14 @@ async def _demo(settings: Settings, database_url: str, redis_url: str, logs: Pat
     seeded = seed_org()
     ashby_app = create_ashby(
         seeded.org,
-        api_key=ASHBY_KEY,
+        api_key=settings.ashby_api_key,
         webhook=WebhookTarget(f"{ingress_url}/webhooks/ashby", settings.ashby_webhook_secret),
     )
     slack = SlackState()
     slack_ids = mirror_users(seeded.org, slack)
     slack_app = create_slack(
         slack,
-        token=SLACK_TOKEN,
+        token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret,
         interactions_url=f"{ingress_url}/slack/interactions",
     )
@@ -105,11 +105,12 @@ async def _demo(settings: Settings, database_url: str, redis_url: str, logs: Pat
             "REDIS_URL": redis_url,
             "ENVIRONMENT": settings.environment,
             "LOG_FORMAT": "json",
+            "WORKER_SHUTDOWN_GRACE_S": SHUTDOWN_GRACE_S,
             "ASHBY_BASE_URL": ashby_url,
-            "ASHBY_API_KEY": ASHBY_KEY,
+            "ASHBY_API_KEY": settings.ashby_api_key,
             "ASHBY_WEBHOOK_SECRET": settings.ashby_webhook_secret,
             "SLACK_BASE_URL": slack_url + "/api/",
-            "SLACK_BOT_TOKEN": SLACK_TOKEN,
+            "SLACK_BOT_TOKEN": settings.slack_bot_token,
             "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
         }
         ingress, _ = await stack.enter_async_context(

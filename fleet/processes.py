@@ -32,8 +32,8 @@ class FleetProcess:
         self.process = process
         self.name = name
 
-    async def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30.0) -> int:
-        # Longer than a worker's default drain (WORKER_SHUTDOWN_GRACE_S = 20 s).
+    async def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 45.0) -> int:
+        # Longer than a worker's default drain (WORKER_SHUTDOWN_GRACE_S = 20 s) and its hard deadline after it.
         if self.process.returncode is None:
             self.process.send_signal(sig)
         return await asyncio.wait_for(self.process.wait(), timeout_s)

@@ -1,19 +1,19 @@
 """POST /webhooks/ashby: verify the signature on the raw body -> decode -> enqueue -> answer.
 
 Status codes follow Ashby's retry rules: 401 for a bad signature (not retried), 400 for a malformed
-body, 200 for ping and for actions we do not handle (so Ashby does not retry them), 503 when Redis
-cannot take the job (Ashby retries), 200 only once Redis has accepted the job.
+body, 413 / 408 for a body too large / too slow (`ingress.http.read_body`), 200 for ping and for actions
+we do not handle (so Ashby does not retry them), 503 when Redis cannot take the job (Ashby retries),
+200 only once Redis has accepted the job.
 """
 
 from __future__ import annotations
 
-import msgspec
 import structlog
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ingress.http import BodyTooLarge, JSONResponse, error, read_body
+from ingress.http import BodyRefused, JSONResponse, error, read_body
 from shared.jobs import enqueue_ashby_event
 from shared.payloads.ashby import decode_schedule_webhook, envelope_decoder
 from shared.signatures import verify_ashby
@@ -25,9 +25,9 @@ log = structlog.get_logger("ingress.ashby")
 async def ashby_webhook(request: Request) -> Response:
     state = request.app.state
     try:
-        body = await read_body(request)
-    except BodyTooLarge:
-        return error(413, "body larger than 1 MiB")
+        body = await read_body(request, timeout_s=state.settings.ingress_body_timeout_s)
+    except BodyRefused as refused:
+        return refused.response
     if not verify_ashby(state.settings.ashby_webhook_secret, body, request.headers.get("ashby-signature")):
         log.warning("ashby_webhook_rejected", reason="missing or invalid signature")
         return error(401, "missing or invalid Ashby-Signature")
@@ -35,8 +35,9 @@ async def ashby_webhook(request: Request) -> Response:
         action = envelope_decoder.decode(body).action
         if action in SCHEDULE_ACTIONS:
             decode_schedule_webhook(body)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-        # RecursionError: msgspec's answer to JSON nested deeper than the interpreter's recursion limit.
+    except (ValueError, RecursionError) as exc:
+        # msgspec's DecodeError and ValidationError are ValueErrors, and so is the UnicodeDecodeError it raises
+        # for invalid UTF-8 inside a string; RecursionError: JSON nested deeper than the recursion limit.
         return error(400, f"malformed webhook body: {type(exc).__name__ if isinstance(exc, RecursionError) else exc}")
     if action == "ping":
         return JSONResponse({"status": "ok", "message": "pong"})

@@ -1,23 +1,34 @@
-"""HTTP plumbing for the ingress: bounded body reading, msgspec JSON responses, request ids and access logs."""
+"""HTTP plumbing for the ingress: bounded, timed body reading, msgspec JSON responses, request ids and access logs."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import re
 import time
 import uuid
 from typing import Any
 
 import msgspec
 import structlog
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 1024 * 1024
+# An over-limit body up to this size is read to its end (and dropped) before the 413: see `read_body`.
+DRAIN_MAX_BYTES = 8 * 1024 * 1024
+TOO_LARGE = "body larger than 1 MiB"
+_REQUEST_ID = re.compile(r"[!-~]+")
 log = structlog.get_logger("ingress")
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyRefused(Exception):
+    """The request body was not accepted; `response` is the answer to send."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 class JSONResponse(Response):
@@ -31,19 +42,43 @@ def error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers or None)
 
 
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The raw body, refusing (before reading it) anything declared or found to be over `limit`."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
+async def read_body(request: Request, *, timeout_s: float) -> bytes:
+    """The raw body, at most MAX_BODY_BYTES, all of it received within `timeout_s`; else BodyRefused.
+
+    408 when the body does not arrive in time; 413 when it is too large. Both close the connection, and
+    closing a socket that still holds unread bytes makes the kernel send a reset, which clients (httpx,
+    requests, curl) report as a broken pipe instead of our answer. So a body over the limit but declared
+    (or streamed) up to DRAIN_MAX_BYTES is read to its end and dropped, under the same deadline, before
+    the 413. A body declared larger is refused at once: reading it would cost more than the answer is
+    worth, and such a client may see the reset instead (curl with `Expect: 100-continue` never sends it).
+    """
+    declared = _declared_length(request)
+    if declared is not None and declared > DRAIN_MAX_BYTES:
+        raise BodyRefused(error(413, TOO_LARGE, Connection="close"))
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout_s), contextlib.aclosing(request.stream()) as stream:
+            async for chunk in stream:
+                size += len(chunk)
+                if size > DRAIN_MAX_BYTES:
+                    break
+                if size <= MAX_BODY_BYTES:
+                    chunks.append(chunk)
+    except TimeoutError:
+        raise BodyRefused(error(408, "request body not received in time", Connection="close")) from None
+    except ClientDisconnect:
+        raise BodyRefused(error(400, "request body incomplete: the client disconnected")) from None
+    if size > MAX_BODY_BYTES:
+        raise BodyRefused(error(413, TOO_LARGE, Connection="close"))
     return b"".join(chunks)
+
+
+def _declared_length(request: Request) -> int | None:
+    value = request.headers.get("content-length", "")
+    if not (value.isascii() and value.isdigit()):
+        return None  # absent (a chunked body) or unparseable: the limit applies while reading
+    return int(value) if len(value) <= 18 else DRAIN_MAX_BYTES + 1  # int() refuses 4,300+ digits
 
 
 class RequestLogMiddleware:
@@ -56,8 +91,10 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id[:64])
+        given = (_header(scope, b"x-request-id") or "")[:64]
+        # A caller's id is kept only if printable ASCII: control bytes would forge lines in a terminal log.
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
 

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ingress.http import BodyTooLarge, JSONResponse, error, read_body
+from ingress.http import BodyRefused, JSONResponse, error, read_body
 from shared import jobs
 from shared.blocks import OPEN_RESUME
 from shared.errors import FleetError
@@ -35,6 +35,7 @@ from shared.payloads.slack import (
     type_decoder,
 )
 from shared.signatures import SLACK_MAX_AGE_S, verify_slack
+from shared.storable import storable_json
 
 OPEN_ACTIONS = frozenset({"open_feedback_form", "reopen_feedback_form"})
 FEEDBACK_CALLBACK = "feedback_submit"
@@ -47,9 +48,9 @@ log = structlog.get_logger("ingress.slack")
 async def slack_interactions(request: Request) -> Response:
     state = request.app.state
     try:
-        body = await read_body(request)
-    except BodyTooLarge:
-        return error(413, "body larger than 1 MiB")
+        body = await read_body(request, timeout_s=state.settings.ingress_body_timeout_s)
+    except BodyRefused as refused:
+        return refused.response
     timestamp = request.headers.get("x-slack-request-timestamp")
     signature = request.headers.get("x-slack-signature")
     if not verify_slack(state.settings.slack_signing_secret, body, timestamp, signature, now=state.clock()):
@@ -72,6 +73,8 @@ async def slack_interactions(request: Request) -> Response:
         return await _dispatch(request, interaction)
     except QUEUE_ERRORS as exc:
         return _queue_unavailable(exc)
+    except OverflowError:  # the job encoding (msgpack) refused an integer beyond 64 bits; Slack sends none
+        return error(400, "malformed interaction payload: a number out of range")
 
 
 def _queue_unavailable(exc: Exception) -> Response:
@@ -86,11 +89,12 @@ async def _first_delivery(redis: Any, signature: str) -> bool:
 
 
 def _payload(body: bytes) -> bytes:
+    """The interaction's JSON, with NUL removed from its strings: typed answers end up in PostgreSQL."""
     fields = parse_qs(body.decode("utf-8"), strict_parsing=False)
     values = fields.get("payload")
     if not values or len(values) != 1:
         raise ValueError("expected exactly one form field `payload`")
-    return values[0].encode()
+    return storable_json(values[0].encode())
 
 
 async def _dispatch(request: Request, interaction: Interaction) -> Response:
@@ -163,23 +167,37 @@ async def _open(
 
 
 async def _on_submission(request: Request, interaction: ViewSubmission) -> Response:
+    """Validate against the cached field map so errors show inline; with no cached modal (it expired, or
+    Redis lost it) the answers are queued anyway, never dropped: the worker reads them with the form, checks
+    who sent them, and tells the interviewer the outcome in the modal or by DM."""
     state = request.app.state
     key = interaction.view.private_metadata
-    modal: CachedModal | None = await load_modal(state.queue, key) if parse_modal_key(key) else None
-    if modal is None or modal.field_map is None:
+    if not parse_modal_key(key):
         return JSONResponse({"response_action": "update", "view": notice_view(EXPIRED)})
-    if modal.slack_user_id != interaction.user.id:
+    modal: CachedModal | None = await load_modal(state.queue, key)
+    if modal is not None and modal.slack_user_id != interaction.user.id:
         log.warning("feedback_submission_refused", reason="submitting user is not the interviewer")
-        first_block = modal.field_map.fields[0].block_id if modal.field_map.fields else "feedback"
-        return JSONResponse({"response_action": "errors", "errors": {first_block: NOT_YOURS}})
-    if modal.submitted:  # a form left open while the feedback went in (another tab, or Ashby's UI)
+        fields = modal.field_map.fields if modal.field_map else []
+        return JSONResponse(
+            {"response_action": "errors", "errors": {fields[0].block_id if fields else "feedback": NOT_YOURS}}
+        )
+    if modal is not None and modal.submitted:  # a form left open while the feedback went in (another tab, Ashby)
         return JSONResponse({"response_action": "update", "view": notice_view(ALREADY_SUBMITTED)})
+    if modal is not None and modal.field_map is None:  # a link-only form has nothing to submit here
+        return JSONResponse({"response_action": "update", "view": notice_view(EXPIRED)})
     values = interaction.view.state.values
-    errors = validate_submission(values, modal.field_map)
-    if errors:
-        return JSONResponse({"response_action": "errors", "errors": errors})
+    if modal is not None and modal.field_map is not None:
+        errors = validate_submission(values, modal.field_map)
+        if errors:
+            return JSONResponse({"response_action": "errors", "errors": errors})
     await jobs.enqueue_interactive(
-        state.queue, jobs.SUBMIT_FEEDBACK, key, interaction.user.id, values, job_id=f"submit:{key}"
+        state.queue,
+        jobs.SUBMIT_FEEDBACK,
+        key,
+        interaction.user.id,
+        values,
+        interaction.view.id,
+        job_id=f"submit:{key}",
     )
     return JSONResponse({"response_action": "update", "view": notice_view(SUBMITTING)})
 

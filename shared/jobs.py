@@ -30,6 +30,7 @@ SUBMIT_FEEDBACK = "submit_feedback"
 SAVE_DRAFT = "save_draft"
 SEND_RESUME_LINK = "send_resume_link"
 NOTIFY_OPEN_FAILED = "notify_open_failed"
+NOTIFY_SUBMISSION_FAILED = "notify_submission_failed"
 # default queue
 SEND_REMINDER = "send_reminder"
 RESOLVE_PEOPLE = "resolve_people"

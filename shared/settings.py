@@ -1,11 +1,15 @@
 """Settings: read from the environment once at process start, validated, then passed explicitly.
 
 `load_settings(environ)` reports every problem at once, naming the variables. With
-ENVIRONMENT=production it refuses the embedded databases, missing secrets and weak secrets.
+ENVIRONMENT=production it refuses the embedded databases, missing secrets and weak secrets. No secret is
+ever written in the source: a value published anywhere (the old development placeholders) is refused in
+every environment, and outside production a missing secret is replaced by a random one for this process
+(`generated_secrets` names them, so the process can say which variable to set).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import time
 from typing import Any, TypeVar
@@ -14,13 +18,16 @@ import msgspec
 
 ENVIRONMENTS = ("development", "test", "production")
 MIN_SECRET_LENGTH = 32
-# Placeholders for local development only; production refuses to start without real values.
-_DEV_SECRETS = {
-    "ASHBY_WEBHOOK_SECRET": "dev-only-ashby-webhook-secret-not-for-production",
-    "SLACK_SIGNING_SECRET": "dev-only-slack-signing-secret-not-for-production",
-    "ASHBY_API_KEY": "dev-only-ashby-api-key",
-    "SLACK_BOT_TOKEN": "xoxb-dev-only-token",
-}
+SECRETS = ("ASHBY_WEBHOOK_SECRET", "SLACK_SIGNING_SECRET", "ASHBY_API_KEY", "SLACK_BOT_TOKEN")
+# Values this project once shipped as development defaults: public, so refused wherever they appear.
+PUBLISHED_SECRETS = frozenset(
+    {
+        "dev-only-ashby-webhook-secret-not-for-production",
+        "dev-only-slack-signing-secret-not-for-production",
+        "dev-only-ashby-api-key",
+        "xoxb-dev-only-token",
+    }
+)
 
 
 class SettingsError(Exception):
@@ -38,17 +45,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     log_level: str = "INFO"
     log_format: str = "console"
+    ingress_header_timeout_s: float = 10.0
+    ingress_body_timeout_s: float = 15.0
+    ingress_keepalive_s: int = 5
+    ingress_max_connections: int = 1000
     db_pool_min: int = 1
     db_pool_max: int = 10
     worker_max_jobs: int = 20
     worker_shutdown_grace_s: int = 20
     metrics_port: int | None = None
-    ashby_webhook_secret: str = _DEV_SECRETS["ASHBY_WEBHOOK_SECRET"]
-    ashby_api_key: str = _DEV_SECRETS["ASHBY_API_KEY"]
+    ashby_webhook_secret: str = ""
+    ashby_api_key: str = ""
     ashby_base_url: str = "https://api.ashbyhq.com"
     ashby_requests_per_minute: int = 300
-    slack_bot_token: str = _DEV_SECRETS["SLACK_BOT_TOKEN"]
-    slack_signing_secret: str = _DEV_SECRETS["SLACK_SIGNING_SECRET"]
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
     slack_base_url: str = "https://slack.com/api/"
     slack_messages_per_second: float = 10.0
     reminder_brief_minutes: int = 10
@@ -57,6 +68,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     reminder_overdue_max: int = 3
     reminder_quiet_hours: str = "20:00-08:00"
     reminder_escalate: bool = True
+    generated_secrets: tuple[str, ...] = ()  # secrets missing outside production, random for this process
 
     @property
     def is_production(self) -> bool:
@@ -69,7 +81,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 T = TypeVar("T")
 
 
-def load_settings(environ: Mapping[str, str]) -> Settings:
+def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str] | None = None) -> Settings:
     problems: list[str] = []
     values: dict[str, Any] = {}
 
@@ -100,6 +112,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         lambda v: None if v in ("DEBUG", "INFO", "WARNING", "ERROR") else "must be DEBUG, INFO, WARNING or ERROR",
     )
     read("LOG_FORMAT", str, lambda v: None if v in ("console", "json") else "must be console or json")
+    read("INGRESS_HEADER_TIMEOUT_S", float, _check_seconds(300))
+    read("INGRESS_BODY_TIMEOUT_S", float, _check_seconds(600))
+    read("INGRESS_KEEPALIVE_S", int, _check_range(1, 300))
+    read("INGRESS_MAX_CONNECTIONS", int, _check_range(1, 100_000))
     read("DB_POOL_MIN", int, _check_range(1, 100))
     read("DB_POOL_MAX", int, _check_range(1, 500))
     read("WORKER_MAX_JOBS", int, _check_range(1, 1000))
@@ -115,16 +131,22 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     read("REMINDER_OVERDUE_MAX", int, _check_range(0, 20))
     read("REMINDER_QUIET_HOURS", str, _check_quiet_hours)
     read("REMINDER_ESCALATE", _parse_bool)
-    for secret in _DEV_SECRETS:
-        read(secret, str)
+    for name in SECRETS:
+        read(
+            name,
+            str,
+            lambda v: (
+                "this value is published in the project's source; set your own" if v in PUBLISHED_SECRETS else None
+            ),
+        )
 
     environment = values.get("environment", "development")
     if environment == "production":
         for name in ("DATABASE_URL", "REDIS_URL"):
             if name.lower() not in values:
                 problems.append(f"{name}: required in production (the embedded databases are for development only)")
-        for name in _DEV_SECRETS:
-            if name.lower() not in values:
+        for name in SECRETS:
+            if name.lower() not in values and not any(p.startswith(f"{name}:") for p in problems):
                 problems.append(f"{name}: required in production")
         for name in ("ASHBY_WEBHOOK_SECRET", "SLACK_SIGNING_SECRET"):
             secret_value = values.get(name.lower())
@@ -138,7 +160,16 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         values["slack_base_url"] += "/"
     if problems:
         raise SettingsError(problems)
+    if environment != "production":
+        missing = tuple(name for name in SECRETS if name.lower() not in values)
+        for name in missing:
+            values[name.lower()] = (random_secret or _random_secret)()
+        values["generated_secrets"] = missing
     return Settings(**values)
+
+
+def _random_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def _parse_bool(value: str) -> bool:
@@ -177,3 +208,7 @@ def _check_url(schemes: tuple[str, ...]) -> Callable[[str], str | None]:
 
 def _check_range(low: int, high: int) -> Callable[[int], str | None]:
     return lambda v: None if low <= v <= high else f"must be between {low} and {high}"
+
+
+def _check_seconds(high: float) -> Callable[[float], str | None]:
+    return lambda v: None if 0 < v <= high else f"must be more than 0 and at most {high} seconds"

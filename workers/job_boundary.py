@@ -28,7 +28,7 @@ from shared import jobs
 from shared.db import dead_letters
 from shared.errors import error_label, is_transient
 from shared.retry import full_jitter
-from workers.deps import deps
+from workers.deps import Deps, deps
 
 log = structlog.get_logger("worker")
 
@@ -41,6 +41,9 @@ BACKOFF_CAP_S = 300.0
 MIN_DEFER_S = 1.0
 
 Subject = Callable[[tuple[Any, ...]], str]
+# Called (best effort) when the boundary gives up on a job, before its dead letter: a person waiting on it
+# is told, whatever went wrong.
+GiveUp = Callable[[dict[str, Any], tuple[Any, ...], dict[str, Any]], Awaitable[None]]
 
 
 def defer_for(exc: BaseException, job_try: int, *, rand: Callable[[], float] = random.random) -> float:
@@ -62,11 +65,12 @@ def job(
     tries: int = DEFAULT_TRIES,
     periodic: bool = False,
     subject: Subject = id_args,
+    on_give_up: GiveUp | None = None,
 ) -> Any:
     """Wrap an arq job function with its log context, retry doctrine and dead letter.
 
     `@job` or `@job(tries=5)`; `periodic=True` for cron and work-set runs; `subject` names the job's
-    object for the dead letter by ids only."""
+    object for the dead letter by ids only; `on_give_up` tells whoever waits on the job."""
 
     def wrap(fn: Callable[..., Awaitable[Any]]) -> WorkerCoroutine:
         @functools.wraps(fn)
@@ -79,6 +83,7 @@ def job(
             try:
                 if not periodic and job_try > tries:
                     # The earlier tries never reported: their worker died mid-job, every time.
+                    await _give_up(on_give_up, ctx, args, kwargs)
                     await _dead_letter(ctx, fn.__name__, args, kwargs, "AttemptsExhausted", subject, periodic)
                     log.error("job_dead_lettered", error="AttemptsExhausted", ms=_ms(started))
                     return {"outcome": "dead_lettered"}
@@ -86,6 +91,8 @@ def job(
             except Retry:
                 raise
             except Exception as exc:
+                if not (is_transient(exc) and (periodic or job_try < tries)):
+                    await _give_up(on_give_up, ctx, args, kwargs)
                 return await _failed(ctx, fn.__name__, args, kwargs, exc, job_try, tries, periodic, subject, started)
             else:
                 log.info("job_done", ms=_ms(started))
@@ -133,6 +140,15 @@ async def _failed(
     return {"outcome": "dead_lettered", "error": error}
 
 
+async def _give_up(hook: GiveUp | None, ctx: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    if hook is None:
+        return
+    try:
+        await hook(ctx, args, kwargs)
+    except Exception as exc:  # telling is best effort; the dead letter still records the job
+        log.warning("job_give_up_hook_failed", error=error_label(exc))
+
+
 async def _dead_letter(
     ctx: dict[str, Any],
     name: str,
@@ -142,20 +158,45 @@ async def _dead_letter(
     subject: Subject,
     periodic: bool,
 ) -> None:
-    d = deps(ctx)
     try:
         about = subject(args)
     except Exception:  # naming the object must never lose the dead letter
         about = ""
-    await dead_letters.record(
-        d.pool,
+    await dead_letter(
+        deps(ctx),
         job_id=f"periodic:{name}" if periodic else str(ctx.get("job_id")),
         job_name=name,
         queue=str(ctx.get("queue_name", jobs.QUEUE_DEFAULT)),
+        args=args,
+        kwargs=kwargs,
         subject=about,
-        args=jobs.serialize([list(args), kwargs]),
         error=error,
         attempts=int(ctx.get("job_try", 1)),
+    )
+
+
+async def dead_letter(
+    d: Deps,
+    *,
+    job_id: str,
+    job_name: str,
+    queue: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    subject: str,
+    error: str,
+    attempts: int,
+) -> None:
+    """Record a job that failed for good, with what `fleet dead-letters replay` needs to run it again."""
+    await dead_letters.record(
+        d.pool,
+        job_id=job_id,
+        job_name=job_name,
+        queue=queue,
+        subject=subject,
+        args=jobs.serialize([list(args), kwargs]),
+        error=error,
+        attempts=attempts,
         now=d.clock(),
     )
 

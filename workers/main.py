@@ -22,16 +22,10 @@ from shared.settings import Settings
 from workers.deps import Clock, build_deps, utc_now
 from workers.job_boundary import ARQ_MAX_TRIES
 from workers.jobs.ashby_events import ingest_ashby_event, reconcile_schedules
-from workers.jobs.feedback import (
-    hydrate_modal,
-    mark_feedback_submitted,
-    notify_open_failed,
-    save_draft,
-    send_resume_link,
-    submit_feedback,
-)
+from workers.jobs.forms import hydrate_modal, notify_open_failed, save_draft, send_resume_link
 from workers.jobs.people import resolve_people
 from workers.jobs.reminders import dispatch_due_reminders, send_reminder
+from workers.jobs.submissions import mark_feedback_submitted, notify_submission_failed, submit_feedback
 from workers.jobs.sync import SYNC_TIMEOUT_S, sync_feedback
 from workers.metadata import refresh_metadata
 from workers.work_set import RUN_BUDGET_S
@@ -67,6 +61,7 @@ def functions_for(queue: str) -> list[Function]:
             _func(save_draft),
             _func(send_resume_link),
             _func(notify_open_failed),
+            _func(notify_submission_failed),
         ]
     raise ValueError(f"unknown queue {queue!r}; expected one of {sorted(QUEUES)}")
 

@@ -102,9 +102,25 @@ async def _supervise(worker: Worker, status: WorkerStatus, shutdown: Shutdown) -
         if not is_transient(exc):
             raise exc
         failures = 1 if status.ready else failures + 1
-        status.set(_waiting_state(exc), reason=error_label(exc))
+        state = _waiting_state(exc)
+        status.set(state, reason=error_label(exc))
+        if state == "waiting_for_redis":
+            # Idle connections to a restarted Redis are dead: each would fail once more after it is back.
+            with contextlib.suppress(redis_errors.RedisError, OSError):
+                await worker.pool.connection_pool.disconnect(inuse_connections=False)
         await shutdown.sleep(reconnect_delay(failures))
+        _reap(worker)
     return 0
+
+
+def _reap(worker: Worker) -> None:
+    """Drop finished job tasks before arq's loop resumes: it re-raises a finished task's error (there, a job
+    that could not report its end to the Redis that was down), which would stop the loop once more."""
+    for job_id, task in list(worker.tasks.items()):
+        if task.done():
+            del worker.tasks[job_id]
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("job_lost_its_redis", error=error_label(task.exception()))  # type: ignore[arg-type]
 
 
 def reconnect_delay(failures: int, *, rand: float | None = None) -> float:

@@ -46,6 +46,7 @@ from shared.payloads.ashby import (
     SubmittedForm,
     User,
 )
+from shared.storable import storable_json
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -303,7 +304,7 @@ class AshbyClient:
                 f"ashby {endpoint}: HTTP {status}", endpoint=endpoint, status=status, retry_after=retry_after
             )
         try:
-            envelope = _envelope_decoder.decode(response.content)
+            envelope = _envelope_decoder.decode(storable_json(response.content))
         except (msgspec.DecodeError, msgspec.ValidationError):
             envelope = None
         info = envelope.error_info if envelope is not None else None

@@ -6,6 +6,7 @@ never holding a transaction across the call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +18,59 @@ from shared.payloads.ashby import Application, Candidate, FeedbackFormDefinition
 RECRUITING_ROLES = ("Recruiter", "Recruiting Coordinator", "Coordinator")
 
 
-async def get_interview(pool: asyncpg.Pool, interview_id: str) -> asyncpg.Record | None:
-    return await pool.fetchrow("SELECT * FROM ashby_interviews WHERE id = $1", interview_id)
+@dataclass(frozen=True)
+class CachedInterview:
+    id: str
+    title: str
+    feedback_form_definition_id: str | None
+    instructions_plain: str | None
+    job_id: str | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    user_id: str
+    role: str | None
+    name: str
+    email: str | None
+
+    @property
+    def recruits(self) -> bool:
+        """A recruiter or coordinator: who escalations go to."""
+        return self.role in RECRUITING_ROLES
+
+
+@dataclass(frozen=True)
+class CachedApplication:
+    """What a reminder shows about an application: the candidate's name and current role, never contact details."""
+
+    id: str
+    candidate_id: str | None
+    candidate_name: str | None
+    candidate_position: str | None
+    candidate_company: str | None
+    candidate_url: str | None
+    job_id: str | None
+    job_title: str | None
+    stage_title: str | None
+    hiring_team: tuple[TeamMember, ...]
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class CachedForm:
+    definition: FeedbackFormDefinition
+    fetched_at: datetime
+
+
+async def get_interview(pool: asyncpg.Pool, interview_id: str) -> CachedInterview | None:
+    row = await pool.fetchrow(
+        "SELECT id, title, feedback_form_definition_id, instructions_plain, job_id, fetched_at "
+        "FROM ashby_interviews WHERE id = $1",
+        interview_id,
+    )
+    return None if row is None else CachedInterview(**dict(row))
 
 
 async def put_interview(pool: asyncpg.Pool, interview: Interview, *, now: datetime) -> None:
@@ -39,11 +91,11 @@ async def put_interview(pool: asyncpg.Pool, interview: Interview, *, now: dateti
     )
 
 
-async def get_form(pool: asyncpg.Pool, form_id: str) -> tuple[FeedbackFormDefinition, datetime] | None:
+async def get_form(pool: asyncpg.Pool, form_id: str) -> CachedForm | None:
     row = await pool.fetchrow("SELECT definition, fetched_at FROM ashby_feedback_forms WHERE id = $1", form_id)
     if row is None:
         return None
-    return msgspec.convert(row["definition"], FeedbackFormDefinition, from_attributes=False), row["fetched_at"]
+    return CachedForm(msgspec.convert(row["definition"], FeedbackFormDefinition), row["fetched_at"])
 
 
 async def put_form(pool: asyncpg.Pool, form: FeedbackFormDefinition, *, now: datetime) -> None:
@@ -56,8 +108,20 @@ async def put_form(pool: asyncpg.Pool, form: FeedbackFormDefinition, *, now: dat
     )
 
 
-async def get_application(pool: asyncpg.Pool, application_id: str) -> asyncpg.Record | None:
-    return await pool.fetchrow("SELECT * FROM ashby_applications WHERE id = $1", application_id)
+async def get_application(pool: asyncpg.Pool, application_id: str) -> CachedApplication | None:
+    row = await pool.fetchrow(
+        "SELECT id, candidate_id, candidate_name, candidate_position, candidate_company, candidate_url, job_id, "
+        "job_title, stage_title, hiring_team, fetched_at FROM ashby_applications WHERE id = $1",
+        application_id,
+    )
+    if row is None:
+        return None
+    team = tuple(
+        TeamMember(user_id=m["userId"], role=m.get("role"), name=m.get("name") or "", email=m.get("email"))
+        for m in row["hiring_team"]
+        if isinstance(m, dict) and m.get("userId")
+    )
+    return CachedApplication(**{**dict(row), "hiring_team": team})
 
 
 async def put_application(

@@ -22,24 +22,69 @@ async def record_received(
     ashby_submission_id: str | None,
     submitted_at: datetime | None,
 ) -> bool:
-    """Remember that this interviewer's feedback for this event exists; True the first time."""
+    """Remember that this interviewer's feedback for this event exists (stopping their reminders, dropping
+    their draft); True the first time."""
     async with pool.acquire() as conn, conn.transaction():
-        inserted = await conn.fetchval(
-            "INSERT INTO feedback_received (event_id, interviewer_id, source, ashby_submission_id, submitted_at) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
-            event_id,
-            interviewer_id,
-            source,
-            ashby_submission_id,
-            submitted_at,
+        return await _record_received(
+            conn,
+            event_id=event_id,
+            interviewer_id=interviewer_id,
+            source=source,
+            ashby_submission_id=ashby_submission_id,
+            submitted_at=submitted_at,
         )
+
+
+async def record_submitted(
+    pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, ashby_submission_id: str | None, now: datetime
+) -> None:
+    """Our submission is in Ashby: the claim becomes final and the feedback is recorded, in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            "UPDATE reminders SET state = 'skipped', skip_reason = 'feedback_submitted', lease_until = NULL, "
-            "updated_at = now() WHERE event_id = $1 AND interviewer_id = $2 AND kind <> 'escalation' "
-            "AND state = 'pending'",
+            "UPDATE feedback_submissions SET state = 'submitted', ashby_submission_id = $3, error = NULL, "
+            "updated_at = now() WHERE event_id = $1 AND interviewer_id = $2",
             event_id,
             interviewer_id,
+            ashby_submission_id,
         )
+        await _record_received(
+            conn,
+            event_id=event_id,
+            interviewer_id=interviewer_id,
+            source="slack",
+            ashby_submission_id=ashby_submission_id,
+            submitted_at=now,
+        )
+
+
+async def _record_received(
+    conn: asyncpg.Connection,
+    *,
+    event_id: str,
+    interviewer_id: str,
+    source: str,
+    ashby_submission_id: str | None,
+    submitted_at: datetime | None,
+) -> bool:
+    inserted = await conn.fetchval(
+        "INSERT INTO feedback_received (event_id, interviewer_id, source, ashby_submission_id, submitted_at) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
+        event_id,
+        interviewer_id,
+        source,
+        ashby_submission_id,
+        submitted_at,
+    )
+    await conn.execute(
+        "UPDATE reminders SET state = 'skipped', skip_reason = 'feedback_submitted', lease_until = NULL, "
+        "updated_at = now() WHERE event_id = $1 AND interviewer_id = $2 AND kind <> 'escalation' "
+        "AND state = 'pending'",
+        event_id,
+        interviewer_id,
+    )
+    await conn.execute(
+        "DELETE FROM feedback_drafts WHERE event_id = $1 AND interviewer_id = $2", event_id, interviewer_id
+    )
     return bool(inserted)
 
 
@@ -60,9 +105,10 @@ async def claim_submission(
     interviewer_id: str,
     slack_user_id: str,
     field_submissions: list[dict[str, Any]],
-) -> bool:
-    """Mark the pair as being submitted; False when it was already submitted (nothing more to do)."""
-    state = await pool.fetchval(
+) -> int | None:
+    """Mark the pair as being submitted; the claim's attempt number, or None when it was submitted already
+    (nothing more to do)."""
+    attempt: int | None = await pool.fetchval(
         """
         INSERT INTO feedback_submissions (event_id, interviewer_id, slack_user_id, state, field_submissions)
         VALUES ($1, $2, $3, 'submitting', $4)
@@ -71,44 +117,26 @@ async def claim_submission(
             field_submissions = excluded.field_submissions, error = NULL,
             attempts = feedback_submissions.attempts + 1, updated_at = now()
         WHERE feedback_submissions.state <> 'submitted'
-        RETURNING state
+        RETURNING attempts
         """,
         event_id,
         interviewer_id,
         slack_user_id,
         field_submissions,
     )
-    return state is not None
+    return attempt
 
 
-async def finish_submission(
-    pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, ashby_submission_id: str | None
-) -> None:
-    await pool.execute(
-        "UPDATE feedback_submissions SET state = 'submitted', ashby_submission_id = $3, error = NULL, "
-        "updated_at = now() "
-        "WHERE event_id = $1 AND interviewer_id = $2",
-        event_id,
-        interviewer_id,
-        ashby_submission_id,
-    )
-
-
-async def fail_submission(pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, error: str) -> None:
-    await pool.execute(
+async def fail_submission(pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, error: str) -> int:
+    """Record that the claimed submission failed; its attempt number (0 if it was not claimed)."""
+    attempt: int | None = await pool.fetchval(
         "UPDATE feedback_submissions SET state = 'failed', error = $3, updated_at = now() "
-        "WHERE event_id = $1 AND interviewer_id = $2 AND state = 'submitting'",
+        "WHERE event_id = $1 AND interviewer_id = $2 AND state = 'submitting' RETURNING attempts",
         event_id,
         interviewer_id,
         error,
     )
-
-
-async def submission_state(pool: asyncpg.Pool, event_id: str, interviewer_id: str) -> str | None:
-    state: str | None = await pool.fetchval(
-        "SELECT state FROM feedback_submissions WHERE event_id = $1 AND interviewer_id = $2", event_id, interviewer_id
-    )
-    return state
+    return attempt or 0
 
 
 async def save_draft(pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, state_values: dict[str, Any]) -> None:
@@ -126,12 +154,6 @@ async def load_draft(pool: asyncpg.Pool, event_id: str, interviewer_id: str) -> 
         "SELECT state_values FROM feedback_drafts WHERE event_id = $1 AND interviewer_id = $2", event_id, interviewer_id
     )
     return draft
-
-
-async def delete_draft(pool: asyncpg.Pool, event_id: str, interviewer_id: str) -> None:
-    await pool.execute(
-        "DELETE FROM feedback_drafts WHERE event_id = $1 AND interviewer_id = $2", event_id, interviewer_id
-    )
 
 
 async def record_synced(

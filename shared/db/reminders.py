@@ -1,8 +1,8 @@
 """Queries for reminders: plan them from the mirrored schedules, claim due ones, record what happened.
 
 Invariants: a row is claimed (`pending -> sending` with a lease, FOR UPDATE SKIP LOCKED) before anything
-is sent, and only a `sending` row whose lease the caller holds can become `sent`; `sent` and `skipped`
-are final. Planning never touches a row that is not `pending`.
+is sent, and only a `sending` row whose lease the caller holds can become `sent`; `sent`, `skipped` and
+`failed` (parked after repeated failures) are final. Planning never touches a row that is not `pending`.
 """
 
 from __future__ import annotations
@@ -140,28 +140,72 @@ async def events_of_interviewer(pool: asyncpg.Pool, ashby_user_id: str, *, now: 
     return [r["event_id"] for r in rows]
 
 
-async def claim_due(pool: asyncpg.Pool, *, now: datetime, lease: timedelta, limit: int = 500) -> list[tuple[int, int]]:
-    """Claim due pending reminders, and sending ones whose lease expired (their worker died).
+@dataclass(frozen=True)
+class Claims:
+    claimed: list[tuple[int, int]]  # (id, attempt): the attempt number names the claim; only its holder records
+    parked: int  # rows whose sends kept failing, now `failed`
 
-    Returns (id, attempt) pairs: the attempt number names this claim, so only its holder can record it.
+
+async def claim_due(
+    pool: asyncpg.Pool, *, now: datetime, lease: timedelta, max_failures: int, limit: int = 500
+) -> Claims:
+    """Claim due pending reminders, and sending ones whose lease expired (their worker died mid-send).
+
+    An expired claim counts as a failure; a row that reaches `max_failures` is parked as `failed` with its
+    reason instead of being claimed again, so no row is retried forever.
     """
     rows = await pool.fetch(
         """
-        UPDATE reminders SET state = 'sending', lease_until = $2, attempts = attempts + 1, updated_at = now()
-        WHERE id IN (
-            SELECT id FROM reminders
+        WITH due AS (
+            SELECT id, (state = 'sending')::int AS lost FROM reminders
             WHERE (state = 'pending' AND due_at <= $1) OR (state = 'sending' AND lease_until < $1)
             ORDER BY due_at
             LIMIT $3
             FOR UPDATE SKIP LOCKED
+        ), counted AS (
+            SELECT due.id, r.failures + due.lost AS failures FROM due JOIN reminders r ON r.id = due.id
         )
-        RETURNING id, attempts
+        UPDATE reminders r SET
+            failures = c.failures,
+            state = CASE WHEN c.failures >= $4 THEN 'failed' ELSE 'sending' END,
+            skip_reason = CASE WHEN c.failures >= $4 THEN 'failed:worker_lost_mid_send' ELSE r.skip_reason END,
+            lease_until = CASE WHEN c.failures >= $4 THEN NULL ELSE $2::timestamptz END,
+            attempts = r.attempts + 1,
+            updated_at = now()
+        FROM counted c
+        WHERE r.id = c.id
+        RETURNING r.id, r.attempts, r.state
         """,
         now,
         now + lease,
         limit,
+        max_failures,
     )
-    return [(r["id"], r["attempts"]) for r in rows]
+    claimed = [(r["id"], r["attempts"]) for r in rows if r["state"] == "sending"]
+    return Claims(claimed=claimed, parked=len(rows) - len(claimed))
+
+
+async def record_failure(
+    pool: asyncpg.Pool, reminder_id: int, *, attempt: int, error: str, max_failures: int
+) -> str | None:
+    """A send failed on something no retry cures (a bug, bad data): hand the row back for the next dispatch,
+    or park it as `failed` once it has failed `max_failures` times. The row's new state; None if the claim
+    was no longer ours."""
+    state: str | None = await pool.fetchval(
+        """
+        UPDATE reminders SET failures = failures + 1,
+            state = CASE WHEN failures + 1 >= $3 THEN 'failed' ELSE 'pending' END,
+            skip_reason = CASE WHEN failures + 1 >= $3 THEN 'failed:' || $4 ELSE skip_reason END,
+            lease_until = NULL, updated_at = now()
+        WHERE id = $1 AND state = 'sending' AND attempts = $2
+        RETURNING state
+        """,
+        reminder_id,
+        attempt,
+        max_failures,
+        error[:100],
+    )
+    return state
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from typing import Any
 
 import msgspec
 
+from shared.storable import storable_json
+
 SCHEDULE_STATUSES = (
     "NeedsScheduling",
     "WaitingOnCandidateBooking",
@@ -343,8 +345,9 @@ def parse_score(value: Any) -> int | None:
 
 
 def decode_schedule_webhook(body: bytes) -> InterviewScheduleWebhook:
-    """Raises msgspec.ValidationError / DecodeError with a message naming the offending field."""
-    return _schedule_webhook_decoder.decode(body)
+    """Raises msgspec.ValidationError / DecodeError with a message naming the offending field. Text comes out
+    storable (no NUL, which PostgreSQL refuses)."""
+    return _schedule_webhook_decoder.decode(storable_json(body))
 
 
 _schedule_webhook_decoder = msgspec.json.Decoder(InterviewScheduleWebhook)

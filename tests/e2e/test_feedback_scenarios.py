@@ -19,7 +19,7 @@ from sim.ashby import FaultPlan
 from sim.ashby.seed import form_field
 from sim.slack.state import SimView
 from tests.e2e.world import T0, World, fill_view, world
-from workers.jobs.feedback import SUBMIT_MAX_TRIES
+from workers.jobs.submissions import SUBMIT_MAX_TRIES
 
 pytestmark = pytest.mark.e2e
 

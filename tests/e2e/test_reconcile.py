@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis.asyncio as aioredis
 
 from shared import jobs
+from shared.dead_letter_replay import replay
 from tests.e2e.world import T0, world
 from workers.alone import LOCK_PREFIX
 from workers.jobs.ashby_events import SCHEDULE_SYNC
@@ -91,3 +92,51 @@ async def test_feedback_synced_before_its_schedule_is_known_still_counts(
         await w.dispatch()
         assert w.messages_to(alex) == []  # already submitted: never asked
         assert w.kinds_to(blake) == ["Feedback due"]
+
+
+async def test_a_nul_character_pasted_into_ashby_is_stored_without_it(
+    db_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    async with world(db_url, redis_url, redis) as w:
+        schedule = w.ashby.panel(start=T0 + timedelta(hours=2), interviewers=2, shadows=0)
+        w.ashby.org.events[schedule.event_ids[0]].location = "Room\x00 4"  # pasted from somewhere
+        w.ashby.org.update_event(schedule.event_ids[0], start=T0 + timedelta(hours=3), end=T0 + timedelta(hours=4))
+        assert {status for _, status in await w.deliver_webhooks()} == {200}  # the webhook path
+        await w.drain()
+        assert await w.pool.fetchval("SELECT location FROM interview_events") == "Room 4"
+        await w.run(jobs.RECONCILE_SCHEDULES)  # the sync path reads the same text from the API
+        assert await w.pool.fetchval("SELECT count(*) FROM dead_letters") == 0
+
+
+async def test_one_unstorable_schedule_does_not_stop_the_reconcile_run(
+    db_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    async with world(db_url, redis_url, redis) as w:
+        first = w.ashby.panel(start=T0 + timedelta(hours=2), interviewers=1, shadows=0)
+        bad = w.ashby.panel(start=T0 + timedelta(hours=3), interviewers=1, shadows=0)
+        last = w.ashby.panel(start=T0 + timedelta(hours=4), interviewers=1, shadows=0)
+        # Whatever makes one record unstorable (a constraint, a value PostgreSQL refuses): a trigger stands in.
+        await w.pool.execute(
+            f"""
+            CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.id = '{bad.id}' THEN RAISE EXCEPTION 'unstorable'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER refuse_one BEFORE INSERT ON interview_schedules FOR EACH ROW EXECUTE FUNCTION refuse_one();
+            """
+        )
+        await w.run(jobs.RECONCILE_SCHEDULES)
+        stored = {r["id"] for r in await w.pool.fetch("SELECT id FROM interview_schedules")}
+        assert stored == {first.id, last.id}
+        assert await w.pool.fetchval("SELECT sync_token FROM ashby_sync_tokens WHERE name = $1", SCHEDULE_SYNC)
+        [letter] = await w.pool.fetch("SELECT job_name, subject, error FROM dead_letters")
+        assert (letter["job_name"], letter["subject"], letter["error"]) == (
+            "ingest_ashby_event",
+            bad.id,
+            "RaiseError (P0001)",
+        )
+
+        # Fixed, the dead letter replays as the webhook it would have been.
+        await w.pool.execute("DROP TRIGGER refuse_one ON interview_schedules")
+        letter_id = await w.pool.fetchval("SELECT id FROM dead_letters")
+        await replay(w.pool, w.redis, letter_id, now=datetime.now(UTC))  # type: ignore[arg-type]
+        await w.drain()
+        assert await w.pool.fetchval("SELECT count(*) FROM interview_schedules") == 3

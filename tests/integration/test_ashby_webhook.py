@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from starlette.types import Message
 
 from ingress.app import create_app
 from shared.embedded import free_port
@@ -115,8 +116,19 @@ async def test_oversized_body_is_413_declared_or_streamed(client: httpx.AsyncCli
         b'{"action": "interviewScheduleUpdate", "data": {"interviewSchedule": {"id": "s", "status": "Scheduled",'
         b' "interviewEvents": [{"id": "e", "interviewId": "i", "startTime": "yesterday", "endTime": "x"}]}}}',
         b'{"action": "ping", "data": ' + b"[" * 20_000 + b"]" * 20_000 + b"}",
+        b'{"action": "ping\xff"}',
+        BODY.replace(b'"schedule-1"', b'"schedule-\xed\xa0\x80"', 1),
     ],
-    ids=["invalid-json", "not-an-object", "no-action", "schedule-without-id", "bad-timestamp", "nested-too-deep"],
+    ids=[
+        "invalid-json",
+        "not-an-object",
+        "no-action",
+        "schedule-without-id",
+        "bad-timestamp",
+        "nested-too-deep",
+        "invalid-utf8-in-action",
+        "invalid-utf8-in-schedule",
+    ],
 )
 async def test_malformed_bodies_get_400_with_a_clear_error(
     client: httpx.AsyncClient, redis: aioredis.Redis, body: bytes
@@ -125,6 +137,50 @@ async def test_malformed_bodies_get_400_with_a_clear_error(
     assert response.status_code == 400
     assert response.json()["error"].startswith("malformed webhook body")
     assert await queued_jobs(redis) == 0
+
+
+@pytest.mark.parametrize(
+    "declared", ["\xb2", "1" * 5000, "-1", "0"], ids=["unicode-digit", "5000-digits", "negative", "zero"]
+)
+async def test_an_odd_content_length_is_no_server_error(client: httpx.AsyncClient, declared: str) -> None:
+    """uvicorn's parser refuses these; the app behind any other server must not fail on them either."""
+    headers = [(name.encode(), value.encode()) for name, value in signed_headers(BODY).items()]
+    response = await client.post(
+        "/webhooks/ashby", content=BODY, headers=[*headers, (b"content-length", declared.encode("latin-1"))]
+    )
+    assert response.status_code in (200, 413)
+
+
+async def test_a_client_leaving_mid_body_is_a_400_not_a_server_error(redis_url: str) -> None:
+    app = create_app(make_settings(redis_url=redis_url))
+    incoming: list[Message] = [
+        {"type": "http.request", "body": BODY[:10], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/webhooks/ashby", "headers": [], "query_string": b""}
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 400
+
+
+async def test_a_wrong_method_or_path_is_refused_and_queues_nothing(
+    client: httpx.AsyncClient, redis: aioredis.Redis
+) -> None:
+    signed = signed_headers(BODY)
+    assert (await client.get("/webhooks/ashby")).status_code == 405
+    assert (await client.put("/webhooks/ashby", content=BODY, headers=signed)).status_code == 405
+    slash = await client.post("/webhooks/ashby/", content=BODY, headers=signed)
+    assert (slash.status_code, slash.headers["location"]) == (307, "http://ingress/webhooks/ashby")  # keeps POST
+    assert (await client.post("/webhook", content=BODY, headers=signed)).status_code == 404
+    assert (await client.post("/health", content=BODY, headers=signed)).status_code == 405
+    assert await redis.dbsize() == 0
 
 
 async def test_unknown_action_is_acknowledged_and_not_queued(client: httpx.AsyncClient, redis: aioredis.Redis) -> None:

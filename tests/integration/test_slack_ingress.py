@@ -459,6 +459,7 @@ NESTED = "[" * 100_000 + "]" * 100_000
         form_body(NESTED),
         form_body('{"type": "view_closed", "deep": ' + NESTED + "}"),
         form_body('{"type": "shortcut", "deep": ' + NESTED + "}"),
+        form_body(view_closed(INTERVIEWER, view(values={NOTES: {NOTES: {"value": 2**64}}}))),
     ],
     ids=[
         "empty-body",
@@ -482,6 +483,7 @@ NESTED = "[" * 100_000 + "]" * 100_000
         "deeply-nested-payload",
         "deeply-nested-field",
         "deeply-nested-unknown-type",
+        "integer-too-large-for-a-job",
     ],
 )
 async def test_malformed_payloads_get_400_with_a_clear_error(
@@ -698,7 +700,8 @@ async def test_a_valid_submission_queues_one_job_even_when_submitted_twice(
     expected = {"response_action": "update", "view": notice_view(SUBMITTING)}
     assert (first.status_code, first.json()) == (200, expected)
     assert (second.status_code, second.json()) == (200, expected)
-    assert await ingress.jobs() == [(SUBMIT_FEEDBACK, [KEY, INTERVIEWER, answers()])]
+    # The view id lets the job replace "Submitting…" with the outcome.
+    assert await ingress.jobs() == [(SUBMIT_FEEDBACK, [KEY, INTERVIEWER, answers(), "V0FORM"])]
     assert await ingress.queued() == (1, 0)
     assert ingress.slack_calls() == []  # the ingress answers in the ack; Ashby and Slack are the job's business
 
@@ -740,10 +743,7 @@ async def test_a_submission_by_another_user_is_refused_logged_and_not_queued(
         assert private not in output
 
 
-@pytest.mark.parametrize(
-    "private_metadata",
-    [modal_key("event-unknown", ASHBY_USER), modal_key(EVENT_ID, "ashby-someone-else"), "", "no-separator", "a|b|c"],
-)
+@pytest.mark.parametrize("private_metadata", ["", "no-separator", "a|b|c"])
 async def test_a_submission_for_an_unknown_or_expired_form_is_told_so(
     ingress: Ingress, redis: aioredis.Redis, private_metadata: str
 ) -> None:
@@ -754,6 +754,18 @@ async def test_a_submission_for_an_unknown_or_expired_form_is_told_so(
     assert response.status_code == 200
     assert response.json() == {"response_action": "update", "view": notice_view(EXPIRED)}
     await ingress.assert_no_side_effect()
+
+
+@pytest.mark.parametrize("private_metadata", [modal_key("event-unknown", ASHBY_USER), modal_key(EVENT_ID, "someone")])
+async def test_answers_for_a_form_no_longer_cached_are_queued_not_dropped(
+    ingress: Ingress, redis: aioredis.Redis, private_metadata: str
+) -> None:
+    # The modal cache expired or Redis lost it: nothing here can validate the answers, so the worker does
+    # (and refuses a form that is not the sender's, or an interview no longer on the schedule, in the modal).
+    response = await ingress.send(view_submission(INTERVIEWER, view(private_metadata=private_metadata)))
+
+    assert response.json() == {"response_action": "update", "view": notice_view(SUBMITTING)}
+    assert await ingress.jobs() == [(SUBMIT_FEEDBACK, [private_metadata, INTERVIEWER, answers(), "V0FORM"])]
 
 
 async def test_a_link_only_form_cannot_be_submitted(ingress: Ingress, redis: aioredis.Redis) -> None:
@@ -786,6 +798,15 @@ async def test_closing_the_form_queues_one_save_draft_job(ingress: Ingress, redi
     assert await ingress.jobs() == [(SAVE_DRAFT, [KEY, INTERVIEWER, answers()])]
     assert await ingress.queued() == (1, 0)
     assert ingress.slack_calls() == []
+
+
+async def test_a_nul_typed_into_the_form_never_reaches_the_queue(ingress: Ingress, redis: aioredis.Redis) -> None:
+    await cache_modal(redis)
+
+    response = await ingress.send(view_closed(INTERVIEWER, view(values=answers(summary="pasted\x00text"))))
+
+    assert response.status_code == 200
+    assert await ingress.jobs() == [(SAVE_DRAFT, [KEY, INTERVIEWER, answers(summary="pastedtext")])]
 
 
 async def test_closing_a_view_without_a_form_key_queues_nothing(ingress: Ingress) -> None:
@@ -826,6 +847,20 @@ async def test_redis_down_answers_503_without_a_traceback(
     assert "Traceback" not in output
     [line] = [e for e in events(output) if e["event"] == "slack_interaction_not_queued"]
     assert line["level"] == "error" and line["error"] == "ConnectionError"
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("req-42.abc", True), ("x" * 64, True), ("a\nforged line", False), ("\x1b[31mred", False), ("\xb2", False)],
+)
+async def test_a_callers_request_id_is_logged_only_when_printable(
+    ingress: Ingress, log_output: Callable[[], str], given: str, kept: bool
+) -> None:
+    await ingress.post(b"", {"X-Request-Id": given.encode("latin-1")})  # type: ignore[dict-item]
+
+    [line] = [e for e in events(log_output()) if e["event"] == "request"]
+    assert (line["request_id"] == given) is kept
+    assert kept or len(line["request_id"]) == 32  # a fresh id instead
 
 
 async def test_no_secret_signature_token_email_or_candidate_data_reaches_the_logs(

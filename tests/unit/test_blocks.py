@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from shared.blocks import (
     truncate,
     truncate_words,
 )
+from tests.snapshots import assert_snapshot
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 START = datetime(2025, 3, 4, 14, 0, tzinfo=UTC)
@@ -361,20 +361,11 @@ def test_truncate_and_escape_helpers() -> None:
 
 
 def test_snapshot_of_the_brief_and_the_due_message() -> None:
-    snapshot(
+    assert_snapshot(
         {
             "brief": brief_message(INFO, tz="Europe/Berlin"),
             "due": due_message(INFO, tz="Europe/Berlin", kind="due", sequence=1, reminder_key="rk_42"),
             "submitted": submitted_message(INFO, tz="Europe/Berlin"),
         },
-        "reminder_messages.json",
+        SNAPSHOTS / "reminder_messages.json",
     )
-
-
-def snapshot(value: Any, name: str) -> None:
-    path = SNAPSHOTS / name
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_SNAPSHOTS") or not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.read_text(encoding="utf-8") == text, f"{name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"

@@ -104,3 +104,72 @@ def test_worker_shutdown_grace_is_read_and_bounded() -> None:
     assert load_settings({"METRICS_PORT": "9100"}).metrics_port == 9100
     with pytest.raises(SettingsError, match="METRICS_PORT"):
         load_settings({"METRICS_PORT": "0"})
+
+
+def test_no_secret_written_in_the_source_is_ever_accepted() -> None:
+    for environment in ("development", "test", "production"):
+        with pytest.raises(SettingsError, match="ASHBY_WEBHOOK_SECRET: this value is published") as refused:
+            load_settings(
+                {"ENVIRONMENT": environment, "ASHBY_WEBHOOK_SECRET": "dev-only-ashby-webhook-secret-not-for-production"}
+            )
+        assert "required in production" not in str(refused.value).split("ASHBY_WEBHOOK_SECRET")[1].split("\n")[0]
+
+
+def test_missing_secrets_outside_production_are_random_for_each_process() -> None:
+    first, second = load_settings({}), load_settings({})
+    assert first.generated_secrets == (
+        "ASHBY_WEBHOOK_SECRET",
+        "SLACK_SIGNING_SECRET",
+        "ASHBY_API_KEY",
+        "SLACK_BOT_TOKEN",
+    )
+    assert first.ashby_webhook_secret != second.ashby_webhook_secret
+    assert len(first.slack_signing_secret) >= 32
+    given = load_settings({"ASHBY_WEBHOOK_SECRET": "x" * 40})
+    assert given.ashby_webhook_secret == "x" * 40 and "ASHBY_WEBHOOK_SECRET" not in given.generated_secrets
+    production = {"ENVIRONMENT": "production", "DATABASE_URL": "postgresql://h/db", "REDIS_URL": "redis://h"}
+    with pytest.raises(SettingsError) as refused:
+        load_settings(production)
+    for name in ("ASHBY_WEBHOOK_SECRET", "SLACK_SIGNING_SECRET", "ASHBY_API_KEY", "SLACK_BOT_TOKEN"):
+        assert f"{name}: required in production" in str(refused.value)
+
+
+def test_the_example_environment_file_leads_to_production() -> None:
+    from pathlib import Path
+
+    example = dict(
+        line.split("=", 1)
+        for line in (Path(__file__).resolve().parents[2] / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert example["ENVIRONMENT"] == "production"
+    with pytest.raises(SettingsError) as refused:
+        load_settings(example)  # as copied: every secret must be filled in before anything starts
+    assert "ASHBY_WEBHOOK_SECRET: required in production" in str(refused.value)
+
+
+def test_ingress_limits_default_parse_and_refuse_nonsense() -> None:
+    defaults = load_settings({})
+    assert (
+        defaults.ingress_header_timeout_s,
+        defaults.ingress_body_timeout_s,
+        defaults.ingress_keepalive_s,
+        defaults.ingress_max_connections,
+    ) == (10, 15, 5, 1000)
+    custom = load_settings({"INGRESS_HEADER_TIMEOUT_S": "0.5", "INGRESS_BODY_TIMEOUT_S": "2.5"})
+    assert (custom.ingress_header_timeout_s, custom.ingress_body_timeout_s) == (0.5, 2.5)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "INGRESS_HEADER_TIMEOUT_S": "0",
+                "INGRESS_BODY_TIMEOUT_S": "nan",
+                "INGRESS_KEEPALIVE_S": "1.5",
+                "INGRESS_MAX_CONNECTIONS": "0",
+            }
+        )
+    assert [problem.split(":")[0] for problem in caught.value.problems] == [
+        "INGRESS_HEADER_TIMEOUT_S",
+        "INGRESS_BODY_TIMEOUT_S",
+        "INGRESS_KEEPALIVE_S",
+        "INGRESS_MAX_CONNECTIONS",
+    ]

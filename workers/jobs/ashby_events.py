@@ -13,18 +13,31 @@ from typing import Any
 import msgspec
 import structlog
 
+from shared import jobs
 from shared.db import people as people_db
 from shared.db import reminders as reminders_db
 from shared.db import sync_tokens
 from shared.db.schedules import ScheduleChange, upsert_schedule
-from shared.payloads.ashby import InterviewSchedule, decode_schedule_webhook
+from shared.errors import Permanent, error_label, is_transient
+from shared.payloads.ashby import (
+    InterviewSchedule,
+    InterviewScheduleData,
+    InterviewScheduleWebhook,
+    decode_schedule_webhook,
+)
 from workers.alone import alone
 from workers.deps import Deps, deps
-from workers.job_boundary import job
+from workers.job_boundary import dead_letter, job
 from workers.jobs.people import queue_lookups
 from workers.metadata import queue_refresh
 
 SCHEDULE_SYNC = "interviewSchedule.list"
+
+
+class UndecodableWebhook(Permanent):
+    """A stored webhook body that no longer decodes (the contract drifted)."""
+
+
 log = structlog.get_logger("worker.ashby_events")
 
 
@@ -62,9 +75,8 @@ async def ingest_ashby_event(ctx: dict[str, Any], body: bytes, request_id: str |
     try:
         webhook = decode_schedule_webhook(body)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        # The ingress validated this body; a failure here means the contract drifted: record, do not retry.
-        log.error("ashby_event_undecodable", error=str(exc))
-        return {"outcome": "undecodable"}
+        # The ingress validated this body; a failure here means the contract drifted: a dead letter, no retry.
+        raise UndecodableWebhook("the webhook body no longer decodes") from exc
     schedule = webhook.data.interview_schedule
     change, planned = await apply_schedule(d, schedule)
     log.info("ashby_schedule_ingested", schedule_id=schedule.id, outcome=change.outcome, events=len(change.event_ids))
@@ -83,9 +95,37 @@ async def reconcile_schedules(ctx: dict[str, Any]) -> dict[str, Any]:
 
 async def _reconcile(d: Deps) -> dict[str, Any]:
     run = d.ashby.sync_interview_schedules(await sync_tokens.get(d.pool, SCHEDULE_SYNC))
-    applied = 0
+    applied = skipped = 0
     async for schedule in run:
-        change, _ = await apply_schedule(d, schedule)
+        try:
+            change, _ = await apply_schedule(d, schedule)
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the whole run stops; its token is not stored, so the next one reads these again
+            # One record that cannot be stored must not stop the safety net: the rest of the run goes on,
+            # and this schedule waits as a dead letter, replayable as the webhook it would have been.
+            await _skip(d, schedule, exc)
+            skipped += 1
+            continue
         applied += change.outcome != "stale"
     await sync_tokens.put(d.pool, SCHEDULE_SYNC, run.sync_token, full_sync=run.full_resync, now=d.clock())
-    return {"seen": run.count, "applied": applied, "full_resync": run.full_resync}
+    return {"seen": run.count, "applied": applied, "skipped": skipped, "full_resync": run.full_resync}
+
+
+async def _skip(d: Deps, schedule: InterviewSchedule, exc: Exception) -> None:
+    body = msgspec.json.encode(
+        InterviewScheduleWebhook(action="interviewScheduleUpdate", data=InterviewScheduleData(schedule))
+    )
+    updated = schedule.updated_at.isoformat() if schedule.updated_at else "-"
+    await dead_letter(
+        d,
+        job_id=f"reconcile:{schedule.id}:{updated}",
+        job_name=jobs.INGEST_ASHBY_EVENT,
+        queue=jobs.QUEUE_DEFAULT,
+        args=(body,),
+        kwargs={},
+        subject=schedule.id,
+        error=error_label(exc),
+        attempts=1,
+    )
+    log.error("schedule_skipped", schedule_id=schedule.id, error=error_label(exc))

@@ -1,13 +1,15 @@
-"""Reminder jobs: plan after a schedule changes, dispatch due rows, send one reminder.
+"""Reminder jobs: dispatch due rows, send one reminder.
 
 Effects are claimed, performed, recorded: `dispatch_due_reminders` claims due rows with a lease and
-enqueues one `send_reminder` per claim; the send checks it still holds the claim, posts, then records
-`channel`/`ts`. A lease that expires (the worker died) is claimed again by a later dispatch.
+enqueues one `send_reminder` per claim. A send reads top to bottom: renew the claim; load the interview
+(and, for due reminders, whether the feedback is in); decide (`skip_reason`, pure); load the person it goes
+to; act (post in Slack); record (`channel`/`ts`). A lease that expires (the worker died) is claimed again
+by a later dispatch; a row that keeps failing is parked as `failed` with its reason after MAX_FAILURES.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -16,29 +18,32 @@ from shared import jobs
 from shared.blocks import EscalationItem, MissingInterviewer, brief_message, due_message, escalation_message
 from shared.db import feedback as feedback_db
 from shared.db import reminders as reminders_db
-from shared.db.ashby_cache import RECRUITING_ROLES
-from shared.errors import Permanent, Transient
+from shared.db.reminders import ReminderRow
+from shared.errors import Permanent, Transient, error_label, is_transient
 from shared.modal_cache import modal_key
 from shared.people import resolve_person
-from workers.context import InterviewContext, MissingContext, load_context
 from workers.deps import Deps, deps
+from workers.interview import Interview, InterviewGone, load_interview
 from workers.job_boundary import job
-from workers.modals import PEOPLE_MAX_AGE, person_of, prerender
+from workers.modals import PEOPLE_MAX_AGE, FormUnavailable, person_of, prerender
 
 # Longer than the job timeout (60 s), so a claim is only taken back from a worker that is gone.
 LEASE = timedelta(minutes=2)
+MAX_FAILURES = 3
 log = structlog.get_logger("worker.reminders")
 
 
 @job(periodic=True)
 async def dispatch_due_reminders(ctx: dict[str, Any]) -> dict[str, Any]:
     d = deps(ctx)
-    claimed = await reminders_db.claim_due(d.pool, now=d.clock(), lease=LEASE)
-    for reminder_id, attempt in claimed:
+    claims = await reminders_db.claim_due(d.pool, now=d.clock(), lease=LEASE, max_failures=MAX_FAILURES)
+    for reminder_id, attempt in claims.claimed:
         await jobs.enqueue_default(
             d.queue, jobs.SEND_REMINDER, reminder_id, attempt, job_id=f"reminder:{reminder_id}:{attempt}"
         )
-    return {"claimed": len(claimed)}
+    if claims.parked:
+        log.error("reminders_parked", count=claims.parked, reason="worker_lost_mid_send")
+    return {"claimed": len(claims.claimed), "parked": claims.parked}
 
 
 @job
@@ -52,7 +57,7 @@ async def send_reminder(ctx: dict[str, Any], reminder_id: int, attempt: int) -> 
         return {"outcome": "not_claimed"}  # sent, skipped, or claimed again by a later dispatch
     try:
         outcome = await _send(d, row)
-    except MissingContext:
+    except InterviewGone:
         await reminders_db.mark_skipped(d.pool, [row.id], "unknown_event_or_interviewer")
         outcome = "skipped"
     except Transient as exc:
@@ -66,48 +71,63 @@ async def send_reminder(ctx: dict[str, Any], reminder_id: int, attempt: int) -> 
         await reminders_db.mark_skipped(d.pool, [row.id], f"refused:{exc.code or type(exc).__name__}")
         log.error("reminder_refused", reminder_id=row.id, kind=row.kind, code=exc.code)
         outcome = "refused"
+    except Exception as exc:
+        if is_transient(exc):
+            raise  # the database or Redis blinked: the boundary retries, and the claim is renewed then
+        # A bug or bad data: counted on the row, which is parked after MAX_FAILURES instead of wedging.
+        state = await reminders_db.record_failure(
+            d.pool, row.id, attempt=row.attempts, error=error_label(exc), max_failures=MAX_FAILURES
+        )
+        log.error("reminder_failed", reminder_id=row.id, kind=row.kind, error=error_label(exc), state=state)
+        outcome = "failed"
     return {"outcome": outcome}
 
 
-async def _send(d: Deps, row: reminders_db.ReminderRow) -> str:
+async def _send(d: Deps, row: ReminderRow) -> str:
     key = modal_key(row.event_id, row.interviewer_id)
-    ctx = await load_context(d, row.event_id, row.interviewer_id, resume_key=key)
-    reason = await _skip_reason(d, row, ctx)
+    interview = await load_interview(d, row.event_id, row.interviewer_id, resume_key=key)
+    answered = row.kind in ("due", "overdue") and await feedback_db.has_feedback(
+        d.pool, row.event_id, row.interviewer_id
+    )
+    reason = skip_reason(row, interview, answered=answered, now=d.clock())
     if reason:
         await reminders_db.mark_skipped(d.pool, [row.id], reason)
         return "skipped"
     if row.kind == "escalation":
-        return await _escalate(d, row, ctx)
-    person = await person_of(d, ctx)
+        return await _escalate(d, row, interview)
+    person = await person_of(d, interview)
     if person.status != "matched" or person.slack_user_id is None:
         await reminders_db.mark_skipped(d.pool, [row.id], f"no_slack_user:{person.status}")
         return "skipped"
     tz = person.tz or "UTC"
     if row.kind == "brief":
-        text, blocks = brief_message(ctx.info, tz=tz)
+        text, blocks = brief_message(interview.info, tz=tz)
     else:
-        # The modal is ready in Redis before the button that opens it exists.
-        await prerender(d, ctx, person.slack_user_id)
-        text, blocks = due_message(ctx.info, tz=tz, kind=row.kind, sequence=row.sequence, reminder_key=key)  # type: ignore[arg-type]
+        text, blocks = due_message(interview.info, tz=tz, kind=row.kind, sequence=row.sequence, reminder_key=key)  # type: ignore[arg-type]
+        try:
+            await prerender(d, interview, person.slack_user_id)  # the form is ready before its button exists
+        except FormUnavailable:
+            pass  # the reminder matters more; a click opens "Loading…" and a worker renders it then
     channel, ts = await d.slack.post_message(person.slack_user_id, text, blocks)
     await reminders_db.mark_sent(d.pool, row.id, attempt=row.attempts, channel=channel, ts=ts, now=d.clock())
     log.info("reminder_sent", reminder_id=row.id, kind=row.kind, sequence=row.sequence)
     return "sent"
 
 
-async def _skip_reason(d: Deps, row: reminders_db.ReminderRow, ctx: InterviewContext) -> str | None:
-    if ctx.cancelled:
+def skip_reason(row: ReminderRow, interview: Interview, *, answered: bool, now: datetime) -> str | None:
+    """Why this reminder should not go out any more, if it should not (pure)."""
+    if interview.seat.cancelled:
         return "event_cancelled"
-    if ctx.removed:
+    if interview.removed:
         return "event_or_interviewer_removed"
-    if row.kind == "brief" and d.clock() >= ctx.start:
+    if row.kind == "brief" and now >= interview.start:
         return "event_started"
-    if row.kind in ("due", "overdue") and await feedback_db.has_feedback(d.pool, row.event_id, row.interviewer_id):
+    if answered:
         return "feedback_submitted"
     return None
 
 
-async def _escalate(d: Deps, row: reminders_db.ReminderRow, ctx: InterviewContext) -> str:
+async def _escalate(d: Deps, row: ReminderRow, interview: Interview) -> str:
     """One message per event to its recruiter and coordinator, listing whose feedback is still missing."""
     missing = await reminders_db.missing_feedback(d.pool, row.event_id)
     siblings = await reminders_db.pending_escalations(d.pool, row.event_id)
@@ -116,31 +136,26 @@ async def _escalate(d: Deps, row: reminders_db.ReminderRow, ctx: InterviewContex
         return "skipped"
     if not await reminders_db.claim_escalation(d.pool, row.event_id, row.id, attempt=row.attempts):
         return "not_claimed"  # a sibling escalation of this event won, or was sent already
-    recipients = [m for m in ctx.hiring_team if m.get("role") in RECRUITING_ROLES and m.get("email")]
     slack_ids: list[str] = []
-    for member in recipients:
+    for member in interview.hiring_team:
+        if not (member.recruits and member.email):
+            continue
         person = await resolve_person(
-            d.pool,
-            d.slack,
-            ashby_user_id=member["userId"],
-            email=member["email"],
-            now=d.clock(),
-            max_age=PEOPLE_MAX_AGE,
+            d.pool, d.slack, ashby_user_id=member.user_id, email=member.email, now=d.clock(), max_age=PEOPLE_MAX_AGE
         )
         if person.status == "matched" and person.slack_user_id and person.slack_user_id not in slack_ids:
             slack_ids.append(person.slack_user_id)
     if not slack_ids:
         await reminders_db.mark_skipped(d.pool, [row.id], "no_recruiter_in_slack")
         return "skipped"
-    people = [MissingInterviewer(name=name, slack_user_id=slack_id) for name, slack_id in missing]
     item = EscalationItem(
-        candidate_name=ctx.info.candidate_name,
-        interview_title=ctx.interview_title,
-        start=ctx.start,
-        end=ctx.end,
-        missing=people,
-        job_title=ctx.info.job_title,
-        candidate_url=ctx.info.candidate_url,
+        candidate_name=interview.candidate_name,
+        interview_title=interview.title,
+        start=interview.start,
+        end=interview.end,
+        missing=[MissingInterviewer(name=name, slack_user_id=slack_id) for name, slack_id in missing],
+        job_title=interview.application.job_title,
+        candidate_url=interview.application.candidate_url,
     )
     text, blocks = escalation_message([item], tz="UTC")
     channel = ts = ""
