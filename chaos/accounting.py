@@ -69,6 +69,7 @@ class Verdict:
     processes: int = 0
     alive: int = 0
     dead_letters: int | None = None  # None: the fleet has no dead-letter table (yet)
+    settled: bool = True  # the fleet finished its work for the plan before the deadline
 
     @property
     def scorecards_missing(self) -> int:
@@ -88,7 +89,8 @@ class Verdict:
             (self.unexpected_exits, "process exits the run did not cause"),
             (self.processes - self.alive, "processes not running at the end"),
         ]
-        return [f"{count} {what}" for count, what in checks if count]
+        failed = [f"{count} {what}" for count, what in checks if count]
+        return failed if self.settled else [*failed, "work still open at the deadline"]
 
 
 def count_reminders(

@@ -79,7 +79,6 @@ class Interviewer:
     submissions_refused: int = 0  # answered other than 200, or not answered
     failure_notices: int = 0  # DMs saying Ashby did not take it (each answered by sending it again)
     problems: list[str] = field(default_factory=list)
-    submitted: bool = False
 
 
 async def give_feedback(
@@ -96,7 +95,6 @@ async def give_feedback(
     while time.time() < until and not person.in_ashby():
         if not await _open_and_submit(person, button, slack, actors, rng, until):
             return
-        person.submitted = True
         while time.time() < until and not person.in_ashby():
             notice = await inbox.first(
                 person.slack_id, lambda m: FAILED_NOTICE in m.text, after=read, until=min(until, time.time() + 1.0)

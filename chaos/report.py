@@ -16,7 +16,6 @@ LOG_EVENTS = ("job_retry", "job_failed", "reminder_released", "reminder_refused"
 
 def render(world: World, verdict: Verdict, *, seed: int, fsync: str, log_dir: Path, title: str) -> str:
     run, failures = world.run, verdict.failures()
-    settled = world.settled
     late = verdict.lateness_s
     doubles = sum(1 for person in world.people.values() if person.double_submit)
     lines = [
@@ -46,8 +45,6 @@ def render(world: World, verdict: Verdict, *, seed: int, fsync: str, log_dir: Pa
         "",
         *_details(world, verdict, log_dir),
     ]
-    if settled is None:
-        lines.append("The run ended before it could settle.")
     return "\n".join(lines)
 
 
@@ -55,9 +52,9 @@ def _details(world: World, verdict: Verdict, log_dir: Path) -> list[str]:
     origin = world.origin
     done = sorted(world.faults.done, key=lambda d: d.at)
     kills = Counter(kill.queue for kill in world.supervisor.kills)
-    others = [f"{d.kind} at +{d.at - origin:.0f} s ({d.seconds:g} s, {d.detail})" for d in done if d.kind != "kill"]
+    restarts_of_servers = [d for d in done if d.kind not in ("kill", "pg_terminate")]
+    others = [f"{d.kind} at +{d.at - origin:.0f} s ({d.seconds:g} s, {d.detail})" for d in restarts_of_servers]
     terminations = [d for d in done if d.kind == "pg_terminate"]
-    others = [line for line in others if not line.startswith("pg_terminate")]
     terminated = ", ".join(f"+{d.at - origin:.0f} s: {d.detail.split()[0]}" for d in terminations)
     failed = [f"{d.kind} at +{d.at - origin:.0f} s: {d.detail}" for d in done if d.detail.startswith("FAILED")]
     slack_calls = world.slack.requests

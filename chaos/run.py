@@ -33,6 +33,7 @@ from fleet.processes import wait_until
 from shared.db import people as people_db
 from shared.db.migrations import apply_migrations, default_directory, load_migrations
 from shared.embedded import free_port
+from shared.jobs import QUEUES, queue_redis
 from shared.logs import configure_logging
 from sim.ashby import FaultPlan, WebhookTarget, seed_org
 from sim.ashby.app import create_app as create_ashby
@@ -70,7 +71,7 @@ async def chaos_run(
     try:
         async with _fleet_and_simulators(run, seed, postgres, redis, log_dir) as world:
             world.began = began
-            await _play(world, postgres, redis, seed, until)
+            await _play(world, postgres, seed, until)
             world.alive_at_end = sum(1 for member in world.supervisor.members if member.alive)
             world.dead_letters = await count_dead_letters(postgres.url)
             result = verdict(world)
@@ -125,22 +126,23 @@ async def _fleet_and_simulators(
         await supervisor.start()
         try:
             await _wait_ready(ingresses, redis.url)
+            planned = scenario.interviews(run)
             world = World(
                 run=run,
                 origin=time.time(),
-                planned=scenario.interviews(run),
-                expected=[],
+                planned=planned,
+                expected=scenario.expected_reminders(run, planned),
                 interviewer_ids=interviewer_ids,
                 slack_ids=[by_ashby_id[user_id] for user_id in interviewer_ids],
                 seeded=seeded,
                 ashby=sim_of(ashby_app),
                 slack=slack,
                 supervisor=supervisor,
+                ingress_urls=ingresses,
                 faults=FaultRunner(supervisor, postgres, redis, random.Random(seed * 7 + 3)),
                 event_ids=[],
                 people={},
             )
-            world.expected = scenario.expected_reminders(run, world.planned)
             yield world
         finally:
             await supervisor.stop()
@@ -175,8 +177,6 @@ async def _wait_ready(ingresses: list[str], redis_url: str) -> None:
             return statuses == [200] * len(ingresses)
 
         await wait_until(answering, timeout_s=60, what="both ingress processes to answer /health")
-    from shared.jobs import QUEUES, queue_redis
-
     queue = queue_redis(redis_url)
     try:
 
@@ -189,7 +189,7 @@ async def _wait_ready(ingresses: list[str], redis_url: str) -> None:
         await queue.aclose()
 
 
-async def _play(world: World, postgres: Postgres, redis: Redis, seed: int, until: float) -> None:
+async def _play(world: World, postgres: Postgres, seed: int, until: float) -> None:
     run, origin = world.run, world.origin
     rng = random.Random(seed)
     doubles = scenario.submitters(run, world.expected, rng)
@@ -197,7 +197,7 @@ async def _play(world: World, postgres: Postgres, redis: Redis, seed: int, until
     slack = world.slack
     actors = [
         SlackActor(slack, signing_secret=SLACK_SIGNING_SECRET, interactions_url=url + "/slack/interactions")
-        for url in (f"http://127.0.0.1:{port}" for port in _ingress_ports(world.supervisor))
+        for url in world.ingress_urls
     ]
     inbox = Inbox(slack)
     reading = asyncio.create_task(inbox.run())
@@ -233,10 +233,6 @@ async def _play(world: World, postgres: Postgres, redis: Redis, seed: int, until
         await asyncio.gather(*people_tasks, reading, return_exceptions=True)
         for actor in actors:
             await actor.aclose()
-
-
-def _ingress_ports(supervisor: Supervisor) -> list[str]:
-    return [m.args[2] for m in supervisor.members if not m.queue]
 
 
 async def _schedule(world: World, scheduled: Callable[[int], None]) -> None:

@@ -27,6 +27,7 @@ class World:
     ashby: AshbySim
     slack: SlackState
     supervisor: Supervisor
+    ingress_urls: list[str]
     faults: FaultRunner
     event_ids: list[str]  # Ashby event id per interview index, as they are scheduled
     people: dict[int, Interviewer]  # the submitters, by interviewer index
@@ -76,6 +77,7 @@ def verdict(world: World) -> accounting.Verdict:
     result.processes = len(world.supervisor.members)
     result.alive = world.alive_at_end
     result.dead_letters = world.dead_letters
+    result.settled = world.settled is not None and world.settled.settled
     return result
 
 

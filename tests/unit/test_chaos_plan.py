@@ -75,3 +75,4 @@ def test_scorecards_missing_or_twice_fail() -> None:
         "2 process exits the run did not cause",
         "1 processes not running at the end",
     ]
+    assert Verdict(processes=8, alive=8, settled=False).failures() == ["work still open at the deadline"]
