@@ -45,8 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     replay.add_argument("ids", nargs="*", type=int)
     replay.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
 
-    probe = commands.add_parser("probe", help="exit 0 when a local health endpoint answers 200 (container checks)")
-    probe.add_argument("--port", type=int, required=True)
+    probe = commands.add_parser("probe", help="exit 0 when this process's health endpoint answers 200 (containers)")
+    probe.add_argument("--port", type=int, help="default: METRICS_PORT (a worker) if set, else PORT (the ingress)")
     probe.add_argument("--path", default="/health")
 
     sim = commands.add_parser("sim", help="run an Ashby or Slack simulator")
@@ -58,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "probe":  # before settings: a health check must not depend on the configuration
-        return probe_local(args.port, args.path)
+        port = args.port or int(os.environ.get("METRICS_PORT") or os.environ.get("PORT") or 8000)
+        return probe_local(port, args.path)
     try:
         settings = load_settings(os.environ)
     except SettingsError as exc:

@@ -3,7 +3,9 @@ letters.
 
 A job raises; this decides. An infrastructure blip or a busy upstream (`shared.errors.is_transient`,
 which reads the cause chain) goes back to the queue with capped exponential backoff and full jitter,
-until the job has had `tries` attempts. A job that fails for good (any other error, or the tries ran out)
+until the job has had `tries` attempts and RETRY_WINDOW has passed since it was queued (bounded in count
+and in time: a saturated rate limit answers within seconds, and twelve quick refusals are not an outage).
+A job that fails for good (any other error, or its tries and its window ran out)
 is recorded in `dead_letters` with its arguments, for an operator to read and replay: never only in a log
 line. If PostgreSQL is down even for that, the job goes back to the queue until the dead letter can be
 written: arq's own `max_tries` (ARQ_MAX_TRIES) is only a backstop, our policy decides.
@@ -18,6 +20,7 @@ import functools
 import random
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -36,6 +39,7 @@ log = structlog.get_logger("worker")
 # (to dead-letter the last), so arq's cap is far above any policy's.
 ARQ_MAX_TRIES = 1000
 DEFAULT_TRIES = 12  # about 12 minutes of backoff in all: outlives a database or Redis restart
+RETRY_WINDOW = timedelta(minutes=15)
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
 MIN_DEFER_S = 1.0
@@ -91,7 +95,7 @@ def job(
             except Retry:
                 raise
             except Exception as exc:
-                if not (is_transient(exc) and (periodic or job_try < tries)):
+                if not (is_transient(exc) and (periodic or job_try < tries or _queued_for(ctx) < RETRY_WINDOW)):
                     await _give_up(on_give_up, ctx, args, kwargs)
                 return await _failed(ctx, fn.__name__, args, kwargs, exc, job_try, tries, periodic, subject, started)
             else:
@@ -124,7 +128,7 @@ async def _failed(
     if transient and periodic:
         log.warning("job_failed_transient", error=error, ms=_ms(started))  # the next tick runs it again
         return {"outcome": "transient_failure"}
-    if transient and job_try < tries:
+    if transient and (job_try < tries or _queued_for(ctx) < RETRY_WINDOW):
         defer = defer_for(exc, job_try)
         log.warning("job_retry", error=error, defer_s=round(defer, 2), ms=_ms(started))
         raise Retry(defer=defer) from exc
@@ -199,6 +203,14 @@ async def dead_letter(
         attempts=attempts,
         now=d.clock(),
     )
+
+
+def _queued_for(ctx: dict[str, Any]) -> timedelta:
+    """How long ago arq first queued this job (its enqueue time survives retries); unknown counts as long."""
+    enqueued = ctx.get("enqueue_time")
+    if not isinstance(enqueued, datetime):
+        return timedelta.max
+    return datetime.now(UTC) - (enqueued if enqueued.tzinfo else enqueued.replace(tzinfo=UTC))
 
 
 def _ms(started: float) -> float:

@@ -322,3 +322,32 @@ async def test_reminders_use_cached_ashby_metadata_even_when_ashby_is_down(
         assert w.kinds_to(alex) == w.kinds_to(blake) == ["Upcoming interview"]
         assert "Onsite Panel" in str(w.messages_to(alex)[0].blocks)
         assert len(w.ashby_sim.calls_to("application.info")) == warmed + 1  # one refresh attempt, not one per send
+
+
+async def test_a_post_whose_record_fails_is_recorded_on_the_retry_not_posted_again(
+    db_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    async with world(db_url, redis_url, redis) as w:
+        await w.schedule_panel(start=START, interviewers=1, shadows=0)
+        [alex] = w.ashby.interviewer_ids[:1]
+        # PostgreSQL fails the record right after Slack took the post (a failover at the wrong moment), once.
+        await w.pool.execute(
+            """
+            CREATE SEQUENCE fail_first_record_calls;
+            CREATE FUNCTION fail_first_record() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.state = 'sent' AND nextval('fail_first_record_calls') = 1 THEN
+                    RAISE EXCEPTION 'the server is shutting down' USING ERRCODE = '57P01';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER fail_first_record BEFORE UPDATE ON reminders FOR EACH ROW
+                EXECUTE FUNCTION fail_first_record();
+            """
+        )
+        w.clock.set(START - BRIEF)
+        await w.dispatch()
+
+        assert w.kinds_to(alex) == ["Upcoming interview"]  # posted once
+        assert await w.pool.fetchval("SELECT nextval('fail_first_record_calls')") == 3  # failed, then recorded
+        assert await w.pool.fetchval("SELECT state FROM reminders WHERE kind = 'brief'") == "sent"

@@ -66,6 +66,16 @@ async def test_a_transient_failure_goes_back_to_the_queue_until_its_tries_run_ou
     assert jobs.deserialize(letter.args) == [["event-1", {"answer": "kept"}], {}]
 
 
+async def test_quick_refusals_are_not_an_outage_until_the_retry_window_has_passed(deps: Deps) -> None:
+    # A saturated rate limit refuses within seconds: twelve quick tries are not fifteen minutes of outage.
+    recent = {**ctx_for(deps, 3), "enqueue_time": datetime.now(UTC) - timedelta(minutes=1)}
+    with pytest.raises(Retry):
+        await flaky(recent, "event-1", {})
+    assert await dead_letters.count_open(deps.pool) == 0
+    old = {**ctx_for(deps, 3), "enqueue_time": datetime.now(UTC) - timedelta(minutes=20)}
+    assert (await flaky(old, "event-1", {}))["outcome"] == "dead_lettered"
+
+
 async def test_a_bug_is_dead_lettered_at_once_without_its_message(deps: Deps) -> None:
     assert (await buggy(ctx_for(deps, 1), 42))["outcome"] == "dead_lettered"
     [letter] = await dead_letters.list_open(deps.pool)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from redis.exceptions import RedisError
 
 from shared import jobs
 from shared.blocks import EscalationItem, MissingInterviewer, brief_message, due_message, escalation_message
@@ -30,6 +31,10 @@ from workers.modals import PEOPLE_MAX_AGE, FormUnavailable, person_of, prerender
 # Longer than the job timeout (60 s), so a claim is only taken back from a worker that is gone.
 LEASE = timedelta(minutes=2)
 MAX_FAILURES = 3
+# Slack has no idempotency key: between a post Slack accepted and its record in PostgreSQL (which may be
+# failing over just then) the post is remembered in Redis, so the retry records it instead of posting again.
+POSTED_PREFIX = "fleet:posted:"
+POSTED_TTL_S = 24 * 3600
 log = structlog.get_logger("worker.reminders")
 
 
@@ -84,6 +89,12 @@ async def send_reminder(ctx: dict[str, Any], reminder_id: int, attempt: int) -> 
 
 
 async def _send(d: Deps, row: ReminderRow) -> str:
+    posted = await _posted(d, row.id)
+    if posted is not None:  # an earlier try posted it, then could not record it
+        await reminders_db.mark_sent(
+            d.pool, row.id, attempt=row.attempts, channel=posted[0], ts=posted[1], now=d.clock()
+        )
+        return "sent"
     key = modal_key(row.event_id, row.interviewer_id)
     interview = await load_interview(d, row.event_id, row.interviewer_id, resume_key=key)
     answered = row.kind in ("due", "overdue") and await feedback_db.has_feedback(
@@ -109,9 +120,25 @@ async def _send(d: Deps, row: ReminderRow) -> str:
         except FormUnavailable:
             pass  # the reminder matters more; a click opens "Loading…" and a worker renders it then
     channel, ts = await d.slack.post_message(person.slack_user_id, text, blocks)
+    await _remember_post(d, row.id, channel, ts)
     await reminders_db.mark_sent(d.pool, row.id, attempt=row.attempts, channel=channel, ts=ts, now=d.clock())
     log.info("reminder_sent", reminder_id=row.id, kind=row.kind, sequence=row.sequence)
     return "sent"
+
+
+async def _remember_post(d: Deps, reminder_id: int, channel: str, ts: str, *, recipient: str = "") -> None:
+    try:
+        await d.queue.set(f"{POSTED_PREFIX}{reminder_id}:{recipient}", f"{channel} {ts}", ex=POSTED_TTL_S)
+    except (RedisError, OSError):
+        pass  # Redis is down too: the record below is the only guard left
+
+
+async def _posted(d: Deps, reminder_id: int, *, recipient: str = "") -> tuple[str, str] | None:
+    raw = await d.queue.get(f"{POSTED_PREFIX}{reminder_id}:{recipient}")
+    if raw is None:
+        return None
+    channel, _, ts = (raw.decode() if isinstance(raw, bytes) else str(raw)).partition(" ")
+    return channel, ts
 
 
 def skip_reason(row: ReminderRow, interview: Interview, *, answered: bool, now: datetime) -> str | None:
@@ -164,7 +191,11 @@ async def _escalate(d: Deps, row: ReminderRow, interview: Interview) -> str:
         if slack_id in reached:
             continue  # an earlier try reached them before Slack refused the next post
         # A Transient failure here releases the row; the retry skips everyone recorded so far.
-        channel, ts = await d.slack.post_message(slack_id, text, blocks)
+        posted = await _posted(d, row.id, recipient=slack_id)
+        if posted is None:
+            posted = await d.slack.post_message(slack_id, text, blocks)
+            await _remember_post(d, row.id, *posted, recipient=slack_id)
+        channel, ts = posted
         await reminders_db.record_escalation_delivery(
             d.pool, row.id, slack_user_id=slack_id, channel=channel, ts=ts, now=d.clock()
         )
