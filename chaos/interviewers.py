@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 
 from fleet.processes import wait_until
-from ingress.slack import FEEDBACK_CALLBACK
 from shared.blocks import OPEN_FEEDBACK_FORM, REOPEN_FEEDBACK_FORM
+from shared.feedback_form import CALLBACK_ID as FEEDBACK_CALLBACK
 from shared.modal_views import ALREADY_SUBMITTED, NOTICE_CALLBACK, SUBMITTING
 from sim.pairing import fill_view
 from sim.slack import SlackActor, SlackState

@@ -136,6 +136,30 @@ async def get_application(pool: asyncpg.Pool, application_id: str) -> CachedAppl
     return CachedApplication(**{**dict(row), "hiring_team": team})
 
 
+async def update_place(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    application_id: str,
+    *,
+    job_id: str | None,
+    stage_id: str | None,
+    stage_title: str | None,
+    plan_id: str | None,
+    status: str,
+) -> bool:
+    """Where a cached application now stands (from a stage-change webhook); False when it is not cached."""
+    updated = await conn.fetchval(
+        "UPDATE ashby_applications SET job_id = coalesce($2, job_id), stage_id = $3, stage_title = $4, "
+        "plan_id = coalesce($5, plan_id), status = $6 WHERE id = $1 RETURNING true",
+        application_id,
+        job_id,
+        stage_id,
+        stage_title,
+        plan_id,
+        status,
+    )
+    return bool(updated)
+
+
 Record = CachedInterview | CachedApplication | CachedForm
 
 
