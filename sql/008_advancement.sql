@@ -37,6 +37,7 @@ CREATE TABLE decisions (
     send_after_hours            integer,
     reason                      text NOT NULL,
     evidence                    jsonb NOT NULL,
+    channel                     text,  -- the rule's hiring channel (debrief; approvals when no recruiter is in Slack)
     state                       text NOT NULL CHECK (state IN ('awaiting_approval', 'approved', 'executing', 'done',
                                     'superseded', 'failed', 'held', 'dry_run', 'refused')),
     decided_by                  text,  -- 'rule' (auto), or the Slack user who clicked

@@ -176,6 +176,7 @@ async def insert_decisions(conn: Executor, decided: Sequence[tuple[Evidence, Dec
             d.send_after_hours,
             d.reason,
             json.dumps(d.evidence),
+            d.rule.debrief_channel,
             "held" if d.outcome == "hold" and d.rule.mode != "dry_run" else STATE_FOR_MODE[d.rule.mode],
             "rule" if d.rule.mode == "auto" and d.outcome != "hold" else None,
             now if d.rule.mode == "auto" and d.outcome != "hold" else None,
@@ -186,17 +187,17 @@ async def insert_decisions(conn: Executor, decided: Sequence[tuple[Evidence, Dec
     inserted = await conn.fetch(
         """
         INSERT INTO decisions (application_id, job_id, from_stage_id, rule_name, rule_version, mode, outcome,
-            to_stage_id, archive_reason_id, communication_template_id, send_after_hours, reason, evidence, state,
-            decided_by, decided_at)
+            to_stage_id, archive_reason_id, communication_template_id, send_after_hours, reason, evidence, channel,
+            state, decided_by, decided_at)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[],
             $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::jsonb[], $14::text[], $15::text[],
-            $16::timestamptz[])
+            $16::text[], $17::timestamptz[])
         ON CONFLICT (application_id, from_stage_id, rule_name, rule_version) DO NOTHING
-        RETURNING id
+        RETURNING id, state
         """,
         *[list(c) for c in columns],
     )
-    return [r["id"] for r in inserted]
+    return [(r["id"], r["state"]) for r in inserted]
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,7 @@ class DecisionRow:
     send_after_hours: int | None
     reason: str
     evidence: dict[str, Any]
+    channel: str | None
     state: str
     decided_by: str | None
     decided_at: datetime | None
@@ -224,8 +226,8 @@ class DecisionRow:
 
 
 _DECISION = """id, application_id, job_id, from_stage_id, rule_name, rule_version, mode, outcome, to_stage_id,
-archive_reason_id, communication_template_id, send_after_hours, reason, evidence, state, decided_by, decided_at,
-attempts, ashby_result, created_at"""
+archive_reason_id, communication_template_id, send_after_hours, reason, evidence, channel, state, decided_by,
+decided_at, attempts, ashby_result, created_at"""
 
 
 def _decision(row: asyncpg.Record) -> DecisionRow:
@@ -319,10 +321,11 @@ async def messages(conn: Executor, decision_id: int) -> list[tuple[str, str]]:
 
 
 async def claim_debrief(conn: Executor, application_id: str, stage_id: str, channel: str) -> bool:
-    """True the first time a debrief is claimed for (application, stage): it is posted once."""
+    """True while the debrief for (application, stage) is not posted yet: there is one per stage."""
     claimed = await conn.fetchval(
         "INSERT INTO debriefs (application_id, stage_id, channel) VALUES ($1, $2, $3) "
-        "ON CONFLICT DO NOTHING RETURNING true",
+        "ON CONFLICT (application_id, stage_id) DO UPDATE SET channel = excluded.channel "
+        "WHERE debriefs.ts IS NULL RETURNING true",
         application_id,
         stage_id,
         channel,
