@@ -8,7 +8,7 @@ processes (real clock, cron on) ingest the schedule webhooks, dispatch and send.
 margin ahead of now, so that everything upstream of the dispatch is done before D:
 
 - ingestion: webhooks -> ingress -> default workers -> schedules, planned reminders, and the Ashby metadata
-  the reminders show, which ingestion queues for the refresher (`workers/metadata.py`: one job at a time
+  the reminders show, which ingestion queues for the refresher (`workers/metadata_refresh.py`: one job at a time
   fetches every queued application and interview). In production that happens days ahead; here the
   workers of this set-up phase get an Ashby budget of 100,000/min so 2,000 fetches take seconds, then
   stop, and the measured workers start with the product's budget (`ASHBY_REQUESTS_PER_MINUTE`, 300);

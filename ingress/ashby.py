@@ -16,10 +16,16 @@ from starlette.responses import Response
 from ingress.http import BodyRefused, JSONResponse, error, read_body
 from ingress.state import state_of
 from shared.jobs import enqueue_ashby_event
-from shared.payloads.ashby import decode_schedule_webhook, envelope_decoder
+from shared.payloads.ashby import (
+    APPLICATION_ACTIONS,
+    SCHEDULE_ACTIONS,
+    decode_application_webhook,
+    decode_schedule_webhook,
+    envelope_decoder,
+)
 from shared.signatures import verify_ashby
 
-SCHEDULE_ACTIONS = frozenset({"interviewScheduleCreate", "interviewScheduleUpdate"})
+HANDLED_ACTIONS = SCHEDULE_ACTIONS | APPLICATION_ACTIONS
 log = structlog.get_logger("ingress.ashby")
 
 
@@ -36,13 +42,15 @@ async def ashby_webhook(request: Request) -> Response:
         action = envelope_decoder.decode(body).action
         if action in SCHEDULE_ACTIONS:
             decode_schedule_webhook(body)
+        elif action in APPLICATION_ACTIONS:
+            decode_application_webhook(body)
     except (ValueError, RecursionError) as exc:
         # msgspec's DecodeError and ValidationError are ValueErrors, and so is the UnicodeDecodeError it raises
         # for invalid UTF-8 inside a string; RecursionError: JSON nested deeper than the recursion limit.
         return error(400, f"malformed webhook body: {type(exc).__name__ if isinstance(exc, RecursionError) else exc}")
     if action == "ping":
         return JSONResponse({"status": "ok", "message": "pong"})
-    if action not in SCHEDULE_ACTIONS:
+    if action not in HANDLED_ACTIONS:
         log.info("ashby_webhook_ignored", action=action[:64])
         return JSONResponse({"status": "ignored", "action": action[:64]})
     try:

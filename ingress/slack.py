@@ -21,6 +21,7 @@ from starlette.responses import Response
 from ingress.http import BodyRefused, JSONResponse, error, read_body
 from ingress.state import state_of
 from shared import jobs
+from shared.advancement.messages import VERDICTS
 from shared.blocks import OPEN_FEEDBACK_FORM, OPEN_RESUME, REOPEN_FEEDBACK_FORM
 from shared.errors import FleetError
 from shared.feedback_form import CALLBACK_ID as FEEDBACK_CALLBACK_ID
@@ -40,6 +41,7 @@ from shared.signatures import SLACK_MAX_AGE_S, verify_slack
 from shared.storable import storable_json
 
 OPEN_ACTIONS = frozenset({OPEN_FEEDBACK_FORM, REOPEN_FEEDBACK_FORM})
+DECISION_ACTIONS = frozenset(VERDICTS)
 REPLAY_PREFIX = "fleet:slack-replay:"
 # What a Redis outage raises, as in ingress/ashby.py (the enqueue batcher hands callers plain OSErrors too).
 QUEUE_ERRORS = (RedisError, OSError, TimeoutError)
@@ -130,6 +132,17 @@ async def _on_action(request: Request, interaction: BlockActions) -> Response:
             interaction.user.id,
             job_id=f"resume:{action.value}:{interaction.trigger_id}",
         )
+        return Response(status_code=200)
+    if action.action_id in DECISION_ACTIONS:
+        if action.value and action.value.isdigit() and len(action.value) < 19:
+            await _enqueue(
+                request,
+                jobs.DECIDE_CLICK,
+                int(action.value),
+                action.action_id,
+                interaction.user.id,
+                job_id=f"decision-click:{action.value}:{interaction.user.id}:{action.action_id}",
+            )
         return Response(status_code=200)
     if action.action_id not in OPEN_ACTIONS or not parse_modal_key(action.value):
         return Response(status_code=200)

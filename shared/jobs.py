@@ -39,6 +39,12 @@ DISPATCH_DUE_REMINDERS = "dispatch_due_reminders"
 SYNC_FEEDBACK = "sync_feedback"
 RECONCILE_SCHEDULES = "reconcile_schedules"
 REFRESH_METADATA = "refresh_metadata"
+EVALUATE_ADVANCEMENT = "evaluate_advancement"
+EXECUTE_DECISION = "execute_decision"
+POST_DECISION = "post_decision"
+POST_DEBRIEF = "post_debrief"
+# interactive queue: an approver clicked
+DECIDE_CLICK = "decide_click"
 
 # How long a finished webhook job's result is kept: its id then blocks re-enqueueing the same body, which
 # covers Ashby's retry schedule (up to 10 attempts over about 3 hours).

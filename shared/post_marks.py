@@ -1,4 +1,4 @@
-"""Posts Slack accepted, remembered in Redis until PostgreSQL has recorded them.
+"""Posts Slack accepted (reminders, debriefs), remembered in Redis until PostgreSQL has recorded them.
 
 Slack has no idempotency key. Between a post Slack accepted and its record in PostgreSQL (which may be
 failing over at that moment) the post is remembered here, so the retry records it instead of posting
@@ -14,16 +14,17 @@ PREFIX = "fleet:posted:"
 TTL_S = 24 * 3600
 
 
-async def remember(redis: Redis, reminder_id: int, recipient: str, channel: str, ts: str) -> None:
+async def remember(redis: Redis, post: str | int, recipient: str, channel: str, ts: str) -> None:
+    """`post` names what was posted (a reminder's id, a debrief's key), `recipient` to whom."""
     try:
-        await redis.set(f"{PREFIX}{reminder_id}:{recipient}", f"{channel} {ts}", ex=TTL_S)
+        await redis.set(f"{PREFIX}{post}:{recipient}", f"{channel} {ts}", ex=TTL_S)
     except (RedisError, OSError):
         pass  # Redis is down too: the record in PostgreSQL is the only guard left
 
 
-async def recall(redis: Redis, reminder_id: int, *, recipients: tuple[str, ...]) -> dict[str, tuple[str, str]]:
-    """The (channel, ts) of each of these recipients' posts Slack took for this reminder."""
-    raws = await redis.mget([f"{PREFIX}{reminder_id}:{recipient}" for recipient in recipients])
+async def recall(redis: Redis, post: str | int, *, recipients: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """The (channel, ts) of each of these recipients' copies of `post` that Slack took."""
+    raws = await redis.mget([f"{PREFIX}{post}:{recipient}" for recipient in recipients])
     found = {}
     for recipient, raw in zip(recipients, raws, strict=True):
         if raw is not None:

@@ -68,6 +68,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     reminder_overdue_max: int = 3
     reminder_quiet_hours: str = "20:00-08:00"
     reminder_escalate: bool = True
+    advancement_admins: tuple[str, ...] = ()  # Slack user ids who may decide any advancement approval
     generated_secrets: tuple[str, ...] = ()  # secrets missing outside production, random for this process
 
     @property
@@ -131,6 +132,7 @@ def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str
     read("REMINDER_OVERDUE_MAX", int, _check_range(0, 20))
     read("REMINDER_QUIET_HOURS", str, _check_quiet_hours)
     read("REMINDER_ESCALATE", _parse_bool)
+    read("ADVANCEMENT_ADMINS", _parse_slack_ids)
     for name in SECRETS:
         read(
             name,
@@ -170,6 +172,16 @@ def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str
 
 def _random_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def _parse_slack_ids(value: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not all(i.isalnum() and i[0] in "UW" for i in ids):
+        raise ValueError(value)
+    return ids
+
+
+_parse_slack_ids.__name__ = "comma-separated list of Slack user ids (U...)"
 
 
 def _parse_bool(value: str) -> bool:

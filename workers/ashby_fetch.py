@@ -111,6 +111,7 @@ def application_record(application: Application, candidate: Candidate | None, *,
         TeamMember(user_id=m.user_id, role=m.role, name=f"{m.first_name} {m.last_name}".strip(), email=m.email)
         for m in application.hiring_team
     )
+    stage = application.current_interview_stage
     return CachedApplication(
         id=application.id,
         candidate_id=application.candidate.id,
@@ -120,9 +121,12 @@ def application_record(application: Application, candidate: Candidate | None, *,
         candidate_url=candidate.profile_url if candidate else None,
         job_id=application.job.id if application.job else None,
         job_title=application.job.title if application.job else None,
-        stage_title=application.current_interview_stage.title if application.current_interview_stage else None,
+        stage_title=stage.title if stage else None,
         hiring_team=team,
         fetched_at=now,
+        stage_id=stage.id if stage else None,
+        plan_id=stage.interview_plan_id if stage else None,
+        status=application.status,
     )
 
 

@@ -55,6 +55,9 @@ class CachedApplication:
     stage_title: str | None
     hiring_team: tuple[TeamMember, ...]
     fetched_at: datetime
+    stage_id: str | None = None
+    plan_id: str | None = None
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,8 @@ async def get_form(pool: asyncpg.Pool, form_id: str) -> CachedForm | None:
 async def get_application(pool: asyncpg.Pool, application_id: str) -> CachedApplication | None:
     row = await pool.fetchrow(
         "SELECT id, candidate_id, candidate_name, candidate_position, candidate_company, candidate_url, job_id, "
-        "job_title, stage_title, hiring_team, fetched_at FROM ashby_applications WHERE id = $1",
+        "job_title, stage_title, hiring_team, fetched_at, stage_id, plan_id, status FROM ashby_applications "
+        "WHERE id = $1",
         application_id,
     )
     if row is None:
@@ -130,6 +134,30 @@ async def get_application(pool: asyncpg.Pool, application_id: str) -> CachedAppl
         if isinstance(m, dict) and m.get("userId")
     )
     return CachedApplication(**{**dict(row), "hiring_team": team})
+
+
+async def update_place(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    application_id: str,
+    *,
+    job_id: str | None,
+    stage_id: str | None,
+    stage_title: str | None,
+    plan_id: str | None,
+    status: str,
+) -> bool:
+    """Where a cached application now stands (from a stage-change webhook); False when it is not cached."""
+    updated = await conn.fetchval(
+        "UPDATE ashby_applications SET job_id = coalesce($2, job_id), stage_id = $3, stage_title = $4, "
+        "plan_id = coalesce($5, plan_id), status = $6 WHERE id = $1 RETURNING true",
+        application_id,
+        job_id,
+        stage_id,
+        stage_title,
+        plan_id,
+        status,
+    )
+    return bool(updated)
 
 
 Record = CachedInterview | CachedApplication | CachedForm
@@ -160,13 +188,16 @@ async def put(pool: asyncpg.Pool, *records: Record) -> None:
             await pool.execute(
                 """
                 INSERT INTO ashby_applications (id, candidate_id, candidate_name, candidate_position,
-                    candidate_company, candidate_url, job_id, job_title, stage_title, hiring_team, fetched_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                    candidate_company, candidate_url, job_id, job_title, stage_title, hiring_team, fetched_at,
+                    stage_id, plan_id, status)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                 ON CONFLICT (id) DO UPDATE SET candidate_id = excluded.candidate_id,
                     candidate_name = excluded.candidate_name, candidate_position = excluded.candidate_position,
                     candidate_company = excluded.candidate_company, candidate_url = excluded.candidate_url,
                     job_id = excluded.job_id, job_title = excluded.job_title, stage_title = excluded.stage_title,
-                    hiring_team = excluded.hiring_team, fetched_at = excluded.fetched_at
+                    hiring_team = excluded.hiring_team, fetched_at = excluded.fetched_at,
+                    stage_id = excluded.stage_id, plan_id = excluded.plan_id, status = excluded.status
+                WHERE ashby_applications.fetched_at <= excluded.fetched_at
                 """,
                 record.id,
                 record.candidate_id,
@@ -179,6 +210,9 @@ async def put(pool: asyncpg.Pool, *records: Record) -> None:
                 record.stage_title,
                 [{"userId": m.user_id, "role": m.role, "name": m.name, "email": m.email} for m in record.hiring_team],
                 record.fetched_at,
+                record.stage_id,
+                record.plan_id,
+                record.status,
             )
         else:
             await pool.execute(

@@ -7,10 +7,13 @@ call and is final once `submitted`.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+
+from shared.db.advancement import mark_dirty_for_events
 
 
 async def record_received(
@@ -36,9 +39,16 @@ async def record_received(
 
 
 async def record_submitted(
-    pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, ashby_submission_id: str | None, now: datetime
+    pool: asyncpg.Pool,
+    *,
+    event_id: str,
+    interviewer_id: str,
+    ashby_submission_id: str | None,
+    values: dict[str, Any],
+    now: datetime,
 ) -> None:
-    """Our submission is in Ashby: the claim becomes final and the feedback is recorded, in one transaction."""
+    """Our submission is in Ashby: the claim becomes final and the feedback (with its values) is recorded, in
+    one transaction, which also queues the application for advancement."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "UPDATE feedback_submissions SET state = 'submitted', ashby_submission_id = $3, error = NULL, "
@@ -54,7 +64,9 @@ async def record_submitted(
             source="slack",
             ashby_submission_id=ashby_submission_id,
             submitted_at=now,
+            values=values,
         )
+        await mark_dirty_for_events(conn, [event_id], reason="feedback", at=now)
 
 
 async def _record_received(
@@ -65,15 +77,17 @@ async def _record_received(
     source: str,
     ashby_submission_id: str | None,
     submitted_at: datetime | None,
+    values: dict[str, Any] | None = None,
 ) -> bool:
     inserted = await conn.fetchval(
-        "INSERT INTO feedback_received (event_id, interviewer_id, source, ashby_submission_id, submitted_at) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
+        "INSERT INTO feedback_received (event_id, interviewer_id, source, ashby_submission_id, submitted_at, "
+        "submitted_values) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
         event_id,
         interviewer_id,
         source,
         ashby_submission_id,
         submitted_at,
+        values,
     )
     await conn.execute(
         "UPDATE reminders SET state = 'skipped', skip_reason = 'feedback_submitted', lease_until = NULL, "
@@ -162,35 +176,41 @@ async def save_draft(pool: asyncpg.Pool, *, event_id: str, interviewer_id: str, 
 
 
 async def record_synced(
-    pool: asyncpg.Pool, found: list[tuple[str, str, str, datetime | None]]
+    pool: asyncpg.Pool, found: list[tuple[str, str, str, datetime | None, dict[str, Any]]], *, now: datetime
 ) -> list[tuple[str, str, str]]:
-    """Record feedback seen in Ashby (ids only), for events we track and for events we do not know yet: a
-    schedule that arrives later then starts with its feedback known (a first full sync of feedback can finish
-    before the schedules'). Return the (event, interviewer, submission) pairs that are new for tracked events,
-    whose pending reminders were skipped in the same transaction."""
+    """Record feedback seen in Ashby, with its values, for events we track and for events we do not know yet:
+    a schedule that arrives later then starts with its feedback known (a first full sync of feedback can
+    finish before the schedules'). A scorecard edited in Ashby updates its values. In the same transaction:
+    pending reminders of new feedback are skipped, and the applications whose evidence changed are queued
+    for advancement. Returns the (event, interviewer, submission) pairs that are new for tracked events."""
     if not found:
         return []
     async with pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(
             """
-            WITH inserted AS (
-                INSERT INTO feedback_received (event_id, interviewer_id, source, ashby_submission_id, submitted_at)
-                SELECT f.event_id, f.interviewer_id, 'ashby', f.submission_id, f.submitted_at
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
-                     AS f (event_id, interviewer_id, submission_id, submitted_at)
-                ON CONFLICT DO NOTHING
-                RETURNING event_id, interviewer_id, ashby_submission_id
+            WITH upserted AS (
+                INSERT INTO feedback_received
+                    (event_id, interviewer_id, source, ashby_submission_id, submitted_at, submitted_values)
+                SELECT f.event_id, f.interviewer_id, 'ashby', f.submission_id, f.submitted_at, f.submitted_values
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+                     AS f (event_id, interviewer_id, submission_id, submitted_at, submitted_values)
+                ON CONFLICT (event_id, interviewer_id) DO UPDATE SET
+                    submitted_values = excluded.submitted_values,
+                    submitted_at = coalesce(excluded.submitted_at, feedback_received.submitted_at)
+                WHERE feedback_received.submitted_values IS DISTINCT FROM excluded.submitted_values
+                RETURNING event_id, interviewer_id, ashby_submission_id, xmax = 0 AS inserted
             )
-            SELECT n.event_id, n.interviewer_id, n.ashby_submission_id
-            FROM inserted n
+            SELECT n.event_id, n.interviewer_id, n.ashby_submission_id, n.inserted
+            FROM upserted n
             JOIN event_interviewers i ON i.event_id = n.event_id AND i.user_id = n.interviewer_id
             """,
             [f[0] for f in found],
             [f[1] for f in found],
             [f[2] for f in found],
             [f[3] for f in found],
+            [json.dumps(f[4]) for f in found],
         )
-        new = [(r["event_id"], r["interviewer_id"], r["ashby_submission_id"]) for r in rows]
+        new = [(r["event_id"], r["interviewer_id"], r["ashby_submission_id"]) for r in rows if r["inserted"]]
         if new:
             await conn.execute(
                 """
@@ -203,4 +223,5 @@ async def record_synced(
                 [n[0] for n in new],
                 [n[1] for n in new],
             )
+        await mark_dirty_for_events(conn, [r["event_id"] for r in rows], reason="feedback", at=now)
     return new

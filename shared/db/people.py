@@ -60,6 +60,16 @@ async def get(conn: Executor, ashby_user_id: str) -> Person | None:
     return _person(row) if row else None
 
 
+async def ashby_user_of(conn: Executor, slack_user_id: str) -> str | None:
+    """The Ashby user a Slack user is matched to (by lookup or by hand), if any."""
+    ashby_user_id: str | None = await conn.fetchval(
+        "SELECT ashby_user_id FROM people WHERE slack_user_id = $1 AND status = 'matched' "
+        "ORDER BY override DESC, updated_at DESC LIMIT 1",
+        slack_user_id,
+    )
+    return ashby_user_id
+
+
 async def save_lookup(conn: Executor, person: Person) -> Person | None:
     """Store the outcome of a lookup; returns None (and writes nothing) if the row is a manual override."""
     row = await conn.fetchrow(

@@ -352,6 +352,25 @@ def parse_score(value: Any) -> int | None:
     return None
 
 
+SCHEDULE_ACTIONS = frozenset({"interviewScheduleCreate", "interviewScheduleUpdate"})
+APPLICATION_ACTIONS = frozenset({"candidateStageChange", "applicationUpdate"})
+
+
+class ApplicationData(Model, frozen=True):
+    application: Application
+
+
+class ApplicationWebhook(Model, frozen=True):
+    """`candidateStageChange` / `applicationUpdate`: the application as it is now."""
+
+    action: str
+    data: ApplicationData
+
+
+def decode_application_webhook(body: bytes) -> ApplicationWebhook:
+    return _application_webhook_decoder.decode(storable_json(body))
+
+
 def decode_schedule_webhook(body: bytes) -> InterviewScheduleWebhook:
     """Raises msgspec.ValidationError / DecodeError with a message naming the offending field. Text comes out
     storable (no NUL, which PostgreSQL refuses)."""
@@ -359,6 +378,7 @@ def decode_schedule_webhook(body: bytes) -> InterviewScheduleWebhook:
 
 
 _schedule_webhook_decoder = msgspec.json.Decoder(InterviewScheduleWebhook)
+_application_webhook_decoder = msgspec.json.Decoder(ApplicationWebhook)
 envelope_decoder = msgspec.json.Decoder(WebhookEnvelope)
 
 

@@ -128,7 +128,7 @@ class AshbySim:
         if delay:
             await self._sleep(delay)
         fault = self.faults.take(name)
-        if fault is not None and fault.kind != "hang":
+        if fault is not None and fault.kind != "hang" and not fault.processed:
             return self._fault(fault, headers)
         if not isinstance(body, dict):
             payload = self._error("invalid_input", "the body must be a JSON object")
@@ -137,6 +137,8 @@ class AshbySim:
                 payload = {"success": True, **self.api.handle(name, body)}
             except ApiFailure as failure:
                 payload = self._error(failure.code, failure.message)
+        if fault is not None and fault.processed:  # it took effect, but the client sees only the error
+            return self._fault(fault, headers)
         if fault is not None:  # processed, but the answer comes too late for the client
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._released.wait(), fault.seconds)

@@ -5,6 +5,8 @@ A body is rendered when its change happens (as Ashby does) and signed
 ingress' verifier, so a mistake in one is caught by the other. `flush()` delivers everything queued and
 reports (action, status) per attempt; a failure Ashby would retry (anything but 2xx and
 401/403/404/405/410) stays queued for the next flush or background round, up to `max_attempts`.
+A target with `copies > 1` gets every webhook that many times at once (duplicate delivery, as retries and
+replicas of a sender produce), spread over `url` and its `replicas`; each copy is retried on its own.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +34,21 @@ class WebhookTarget:
     url: str
     secret: str | None = None
     actions: frozenset[str] = DEFAULT_ACTIONS
+    copies: int = 1  # each webhook is POSTed this many times concurrently
+    replicas: tuple[str, ...] = ()  # further URLs of the same receiver; copies go round `url` and these
+
+    def urls_for(self, webhook: int) -> list[str]:
+        """Where the copies of the `webhook`-th webhook go: round the URLs, starting one further each time."""
+        urls = [self.url, *self.replicas]
+        return [urls[(webhook + copy) % len(urls)] for copy in range(self.copies)]
 
 
 @dataclass
 class Delivery:
     action: str
     body: bytes
+    url: str
+    webhook: int = 0  # which webhook this is a copy of (copies share it)
     attempts: int = 0
     statuses: list[int] = field(default_factory=list)
 
@@ -57,6 +69,7 @@ class WebhookSender:
         self._http = http
         self._owns_http = http is None
         self._pending: list[Delivery] = []
+        self._webhooks = 0
         self._unreported: list[tuple[str, int]] = []
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -64,9 +77,13 @@ class WebhookSender:
     def enqueue(self, action: str, data: dict[str, Any]) -> None:
         if action not in self.target.actions and action != "ping":
             return
-        delivery = Delivery(action, msgspec.json.encode({"action": action, "data": data}))
-        self.deliveries.append(delivery)
-        self._pending.append(delivery)
+        body = msgspec.json.encode({"action": action, "data": data})
+        webhook = self._webhooks
+        self._webhooks += 1
+        for url in self.target.urls_for(webhook):
+            delivery = Delivery(action, body, url, webhook)
+            self.deliveries.append(delivery)
+            self._pending.append(delivery)
         self._wake.set()
 
     def ping(self) -> None:
@@ -86,14 +103,17 @@ class WebhookSender:
 
     async def _deliver_pending(self) -> None:
         batch, self._pending = self._pending, []
-        for delivery in batch:
-            status = await self._post(delivery)
-            delivery.attempts += 1
-            delivery.statuses.append(status)
-            self._unreported.append((delivery.action, status))
-            retry = not 200 <= status < 300 and status not in NOT_RETRIED
-            if retry and delivery.attempts < self.max_attempts:
-                self._pending.append(delivery)
+        # In order, one webhook at a time; the copies of one webhook at once.
+        for _, group in itertools.groupby(batch, key=lambda delivery: delivery.webhook):
+            copies = list(group)
+            statuses = await asyncio.gather(*(self._post(delivery) for delivery in copies))
+            for delivery, status in zip(copies, statuses, strict=True):
+                delivery.attempts += 1
+                delivery.statuses.append(status)
+                self._unreported.append((delivery.action, status))
+                retry = not 200 <= status < 300 and status not in NOT_RETRIED
+                if retry and delivery.attempts < self.max_attempts:
+                    self._pending.append(delivery)
 
     async def _post(self, delivery: Delivery) -> int:
         if self._http is None:
@@ -102,7 +122,7 @@ class WebhookSender:
         if self.target.secret is not None:
             headers["Ashby-Signature"] = sign(self.target.secret, delivery.body)
         try:
-            response = await self._http.post(self.target.url, content=delivery.body, headers=headers)
+            response = await self._http.post(delivery.url, content=delivery.body, headers=headers)
         except httpx.TransportError:
             return NO_ANSWER
         return response.status_code

@@ -1,8 +1,8 @@
 """The simulated Slack Web API: `/api/<method>` answered the way slack_sdk's AsyncWebClient expects.
 
 Arguments are read from the query string, a form body or a JSON body (slack_sdk uses all three); the
-bearer token is checked; injected hangs, failures and rate limits come before the method itself. Every call
-is recorded in `state.requests`, including refused ones.
+bearer token is checked; injected hangs, failures, random 429s and rate limits come before the method
+itself. Every call is recorded in `state.requests`, including refused ones.
 """
 
 from __future__ import annotations
@@ -78,6 +78,9 @@ class SlackApi:
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return failure.status, {"ok": False, "error": failure.error}, headers
+        chaos = self.state.random_rate_limits
+        if chaos is not None and chaos.refuse():
+            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(chaos.retry_after_s)}
         retry_after = self._rate_limited(method, args, now)
         if retry_after is not None:
             return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(max(1, math.ceil(retry_after)))}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,6 +194,23 @@ class RateLimits:
         self._tats.clear()
 
 
+@dataclass
+class RandomRateLimits:
+    """Refuse a seeded `share` of Web API calls with 429 + `Retry-After`, whatever the limits above say: Slack's
+    limits are shared with every other app in the workspace, so a client must survive a 429 on any call."""
+
+    share: float
+    rng: random.Random
+    retry_after_s: int = 1
+    refused: int = 0
+
+    def refuse(self) -> bool:
+        if self.rng.random() >= self.share:
+            return False
+        self.refused += 1
+        return True
+
+
 class SlackState:
     def __init__(self) -> None:
         self.users: dict[str, SimUser] = {}
@@ -204,6 +222,7 @@ class SlackState:
         self.requests: list[RecordedRequest] = []
         self.interactions: list[Interaction] = []
         self.rate_limits = RateLimits()
+        self.random_rate_limits: RandomRateLimits | None = None  # chaos: 429s that no limit explains
         # Slack matches the whole address and ignores case; switch this on to model a stricter server.
         self.email_lookup_case_sensitive = False
         self.failures: list[Failure] = []

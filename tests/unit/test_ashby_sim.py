@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -275,3 +276,75 @@ async def test_served_simulator_delivers_webhooks_in_the_background(seeded: Seed
             assert (await client.post("/application.changeStage", json=body)).json()["success"] is True
             await asyncio.wait_for(received.wait(), timeout=10)  # the lifespan task sent it; nobody flushed
     assert json.loads(bodies[0])["action"] == "candidateStageChange"
+
+
+async def test_random_server_errors_are_seeded_and_some_take_effect() -> None:
+    async def outcomes(seed: int) -> list[tuple[int, int]]:
+        """(status, scorecards in the org afterwards) for 40 submissions of the same scorecard."""
+        org = seed_org(clock=lambda: T0)
+        faults = FaultPlan().random_server_errors(0.5, rng=random.Random(seed), processed_share=0.5)
+        form = org.org.forms[org.form_id]
+        body = {
+            "formDefinitionId": form.id,
+            "applicationId": org.application_id,
+            "feedbackForm": {"fieldSubmissions": sample_answers(form.sections)},
+        }
+        seen = []
+        async with sim_client(create_app(org.org, api_key=KEY, faults=faults)) as client:
+            for _ in range(40):
+                status = (await client.post("/applicationFeedback.submit", json=body)).status_code
+                seen.append((status, len(org.org.feedback)))
+        return seen
+
+    first = await outcomes(7)
+    assert first == await outcomes(7)  # the same seed, the same faults
+    statuses = [status for status, _ in first]
+    assert {500, 502, 503, 504} >= set(statuses) - {200} and 8 < statuses.count(200) < 32
+    took_effect = [after - before for (_, before), (_, after) in zip([(0, 0), *first], first, strict=False)]
+    failed_but_stored = [status for (status, _), grew in zip(first, took_effect, strict=True) if grew and status >= 500]
+    assert failed_but_stored  # a lost answer: the scorecard exists although the client saw a 5xx
+    assert sum(took_effect) == statuses.count(200) + len(failed_but_stored)
+    with pytest.raises(ValueError):
+        FaultPlan().random_server_errors(1.5, rng=random.Random(0))
+
+
+async def test_queued_faults_come_before_random_ones(seeded: SeededOrg) -> None:
+    faults = FaultPlan().random_server_errors(1.0, rng=random.Random(0), statuses=(502,)).rate_limit("user.list")
+    async with sim_client(create_app(seeded.org, api_key=KEY, faults=faults)) as client:
+        statuses = [(await client.post("/user.list", json={})).status_code for _ in range(3)]
+    assert statuses == [429, 502, 502]
+
+
+async def test_copies_of_a_webhook_go_at_once_round_the_replicas_and_retry_alone(seeded: SeededOrg) -> None:
+    in_flight, most_in_flight = 0, 0
+    seen: list[tuple[str, bytes]] = []
+    refuse_once = {"http://b/h"}
+
+    async def receive(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most_in_flight
+        in_flight += 1
+        most_in_flight = max(most_in_flight, in_flight)
+        await asyncio.sleep(0.01)  # hold the request so that concurrent copies overlap
+        in_flight -= 1
+        url = str(request.url)
+        seen.append((url, request.content))
+        if url in refuse_once:
+            refuse_once.discard(url)
+            return httpx.Response(503)
+        return httpx.Response(200)
+
+    target = WebhookTarget("http://a/h", SECRET, copies=3, replicas=("http://b/h",))
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receive)) as http:
+        app = create_app(seeded.org, api_key=KEY, webhook=target, http=http)
+        seeded.panel(start=T0)
+        seeded.panel(start=T0 + timedelta(days=1))
+        first = await sim_of(app).flush_webhooks()
+        assert first == [("interviewScheduleUpdate", s) for s in (200, 503, 200, 200, 200, 200)]
+        assert await sim_of(app).flush_webhooks() == [("interviewScheduleUpdate", 200)]  # only the refused copy
+    assert most_in_flight == 3  # three copies of one webhook at once, never two webhooks at once
+    urls = [url for url, _ in seen]
+    assert sorted(urls[:3]) == ["http://a/h", "http://a/h", "http://b/h"]  # the next webhook starts one further
+    assert sorted(urls[3:6]) == ["http://a/h", "http://b/h", "http://b/h"]
+    assert urls[6] == "http://b/h"
+    bodies = [body for _, body in seen]
+    assert len(set(bodies[:3])) == 1 and len(set(bodies[3:6])) == 1 and bodies[0] != bodies[3]

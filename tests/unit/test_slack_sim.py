@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 from fleet.processes import wait_until
 from sim.slack import SlackState, create_app
 from sim.slack.blockkit import message_problems, view_problems
+from sim.slack.state import RandomRateLimits
 
 TOKEN = "xoxb-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -224,3 +226,30 @@ async def test_a_held_call_has_no_effect_even_once_released(api: httpx.AsyncClie
     assert (await held).status_code == 503
     assert [m.text for m in state.messages_to("U1")] == ["next"]
     assert [r.error for r in state.hung] == ["hung"]
+
+
+async def test_random_rate_limits_refuse_a_seeded_share_of_any_method(
+    api: httpx.AsyncClient, state: SlackState
+) -> None:
+    state.rate_limits.enabled = False
+
+    async def statuses(seed: int) -> list[int]:
+        state.random_rate_limits = RandomRateLimits(0.3, random.Random(seed), retry_after_s=1)
+        answers = []
+        for n in range(100):
+            method, args = ("chat.postMessage", {"channel": "U1", "text": "x"}) if n % 2 else ("auth.test", {})
+            response = await api.post(method, json=args, headers=AUTH)
+            if response.status_code == 429:
+                assert response.headers["Retry-After"] == "1" and response.json()["error"] == "ratelimited"
+            answers.append(response.status_code)
+        return answers
+
+    first = await statuses(3)
+    assert first == await statuses(3)
+    refused = first.count(429)
+    assert 15 <= refused <= 45 and set(first) == {200, 429}
+    assert state.random_rate_limits is not None and state.random_rate_limits.refused == refused
+    assert {first[n] for n in range(1, 100, 2)} == {200, 429}  # posts too, not only some methods
+    posted = sum(1 for n in range(1, 100, 2) if first[n] == 200)
+    assert len(state.messages_to("U1")) == 2 * posted  # a refused post has no effect (both runs)
+    assert sum(1 for r in state.requests if r.status == 429) == 2 * refused

@@ -14,16 +14,21 @@ import msgspec
 import structlog
 
 from shared import jobs
+from shared.db import advancement as advancement_db
+from shared.db import ashby_cache, sync_tokens
 from shared.db import people as people_db
 from shared.db import reminders as reminders_db
-from shared.db import sync_tokens
 from shared.db.schedules import ScheduleChange, upsert_schedule
 from shared.errors import Permanent, error_label, is_transient
 from shared.payloads.ashby import (
+    APPLICATION_ACTIONS,
+    Application,
     InterviewSchedule,
     InterviewScheduleData,
     InterviewScheduleWebhook,
+    decode_application_webhook,
     decode_schedule_webhook,
+    envelope_decoder,
 )
 from workers.deps import Deps, deps
 from workers.job_boundary import dead_letter, job
@@ -52,6 +57,8 @@ async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[Schedule
         planned = await reminders_db.plan_events_in(conn, change.event_ids, d.policy, now=now)
         unknown = await people_db.unknown_interviewers(conn, change.event_ids)
         reminding = await reminders_db.events_with_pending(conn, change.event_ids)
+        # A schedule's events and interviewers are part of its application's evidence for advancement.
+        await advancement_db.mark_dirty(conn, [schedule.application_id or ""], reason="schedule", at=now)
     await queue_lookups(d, unknown)
     # Warm the metadata reminders will show, now, days ahead, so sends never wait on the Ashby budget; only
     # for events with reminders to come (a first full sync brings years of past interviews).
@@ -64,20 +71,49 @@ async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[Schedule
     return change, planned.inserted
 
 
-def _schedule_of(args: tuple[Any, ...]) -> str:
-    """The dead letter's subject: the schedule's id, read from the webhook body."""
+async def apply_application(d: Deps, application: Application) -> bool:
+    """An application moved or changed in Ashby: keep its place (stage, plan, status) and queue it for
+    advancement, in one transaction; False when it was never cached (the refresher fetches it whole)."""
+    stage = application.current_interview_stage
+    async with d.pool.acquire() as conn, conn.transaction():
+        known = await ashby_cache.update_place(
+            conn,
+            application.id,
+            job_id=application.job.id if application.job else None,
+            stage_id=stage.id if stage else None,
+            stage_title=stage.title if stage else None,
+            plan_id=stage.interview_plan_id if stage else None,
+            status=application.status,
+        )
+        await advancement_db.mark_dirty(conn, [application.id], reason="stage_change", at=d.clock())
+    if not known:
+        await queue_refresh(d, applications=[application.id])
+    return known
+
+
+def _subject_of(args: tuple[Any, ...]) -> str:
+    """The dead letter's subject: the schedule's or the application's id, read from the webhook body."""
+    if envelope_decoder.decode(args[0]).action in APPLICATION_ACTIONS:
+        return str(decode_application_webhook(args[0]).data.application.id)
     return str(decode_schedule_webhook(args[0]).data.interview_schedule.id)
 
 
-@job(subject=_schedule_of)
+@job(subject=_subject_of)
 async def ingest_ashby_event(ctx: dict[str, Any], body: bytes, request_id: str | None = None) -> dict[str, Any]:
     d = deps(ctx)
     try:
-        webhook = decode_schedule_webhook(body)
+        action = envelope_decoder.decode(body).action
+        if action in APPLICATION_ACTIONS:
+            application = decode_application_webhook(body).data.application
+        else:
+            schedule = decode_schedule_webhook(body).data.interview_schedule
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         # The ingress validated this body; a failure here means the contract drifted: a dead letter, no retry.
         raise UndecodableWebhook("the webhook body no longer decodes") from exc
-    schedule = webhook.data.interview_schedule
+    if action in APPLICATION_ACTIONS:
+        known = await apply_application(d, application)
+        log.info("ashby_application_ingested", application_id=application.id, action=action, cached=known)
+        return {"outcome": "recorded" if known else "refresh_queued"}
     change, planned = await apply_schedule(d, schedule)
     log.info("ashby_schedule_ingested", schedule_id=schedule.id, outcome=change.outcome, events=len(change.event_ids))
     return {"outcome": change.outcome, "events": len(change.event_ids), "reminders_planned": planned}

@@ -126,6 +126,7 @@ async def submit_feedback(
             event_id=interview.event_id,
             interviewer_id=interview.interviewer_id,
             ashby_submission_id=submission_id,
+            values={v["path"]: v["value"] for v in plan.values},
             now=d.clock(),
         )
     if isinstance(plan, KeepAsDraft):

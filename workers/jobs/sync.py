@@ -32,11 +32,11 @@ async def sync_feedback(ctx: dict[str, Any]) -> dict[str, Any]:
 async def _sync(d: Deps) -> dict[str, Any]:
     run = d.ashby.sync_application_feedback(await sync_tokens.get(d.pool, FEEDBACK_SYNC))
     found = [
-        (s.interview_event_id, s.submitted_by_user.id, s.id, s.submitted_at)
+        (s.interview_event_id, s.submitted_by_user.id, s.id, s.submitted_at, s.submitted_values)
         async for s in run
         if s.interview_event_id is not None
     ]
-    new = await feedback_db.record_synced(d.pool, found)
+    new = await feedback_db.record_synced(d.pool, found, now=d.clock())
     await sync_tokens.put(d.pool, FEEDBACK_SYNC, run.sync_token, full_sync=run.full_resync, now=d.clock())
     for event_id, interviewer_id, submission_id in new:
         await jobs.enqueue_default(
