@@ -14,6 +14,7 @@ from functools import partial
 from typing import TypeVar
 
 from shared.advancement.catalog import Catalog, CatalogJob, CatalogPlan, Unknown, listed
+from shared.advancement.describe import plan_title, stage_title
 from shared.advancement.located import (
     Entry,
     Map,
@@ -36,6 +37,7 @@ RULE_KEYS = (
     "quiet_minutes", "timeout_days", "debrief_channel",
 )  # fmt: skip
 REJECT_KEYS = ("reason", "template", "send_after_hours")
+OUTCOMES = ("advance", "reject", "hold")
 EVERY_JOB = "*"
 DEFAULT_MODE: Mode = "dry_run"  # a rule nobody set a mode for only shows what it would do
 GUARDED = ("Offer", "Hired", STAGE_ARCHIVED)  # never entered by an implicit "next stage"
@@ -222,8 +224,8 @@ class _RuleReader:
             raise Refused(self.node.line, "a rule needs a stage (the stage candidates are in)")
         stage = self._lookup(entry, lambda key: self.catalog.stage(plan, key), "stage")
         if stage.type == STAGE_ARCHIVED:
-            raise Refused(entry.key_line, f"stage '{stage.title}' is the plan's Archived stage: no rule moves a "
-                          "candidate out of it")  # fmt: skip
+            message = f"stage '{stage.title}' is the plan's Archived stage: no rule moves a candidate out of it"
+            raise Refused(entry.key_line, message)
         return job, plan, stage
 
     def _job(self) -> CatalogJob | None:
@@ -243,9 +245,9 @@ class _RuleReader:
         else:
             plan = self._lookup(entry, self.catalog.plan, "plan")
             if job and job.plan_ids and plan.id not in job.plan_ids:
-                plans = listed(self.catalog.plans[p].title if p in self.catalog.plans else p for p in job.plan_ids)
-                raise Refused(entry.key_line, f"plan '{plan.title}' is not a plan of job '{job.title}' (its plans: "
-                              f"{plans})")  # fmt: skip
+                plans = listed(plan_title(p, self.catalog) for p in job.plan_ids)
+                message = f"plan '{plan.title}' is not a plan of job '{job.title}' (its plans: {plans})"
+                raise Refused(entry.key_line, message)
         if not plan.stages:
             raise Refused(self.node.line, f"no stages are known for plan '{plan.title}' (refresh: --refresh)")
         return plan
@@ -264,8 +266,8 @@ class _RuleReader:
         if entry is None:
             return ()
         if not isinstance(entry.value, Seq) or not entry.value.items:
-            raise Refused(entry.key_line, "interviews must be a list of interview titles (omit it to wait for every "
-                          "interview of the stage)")  # fmt: skip
+            message = "interviews must be a list of interview titles (omit it to wait for every interview of the stage)"
+            raise Refused(entry.key_line, message)
         ids: list[str] = []
         for item in entry.value.items:
             found = self._lookup(
@@ -311,9 +313,7 @@ class _RuleReader:
             return Hold()
         if isinstance(value, Scalar) and value.value == "reject":
             raise Refused(line, f"{key}: reject needs a reason: {{reject: {{reason: ...}}}}")
-        if not isinstance(value, Map) or len(value.entries) != 1 or next(iter(value.entries)) not in (
-            "advance", "reject", "hold"
-        ):  # fmt: skip
+        if not isinstance(value, Map) or len(value.entries) != 1 or next(iter(value.entries)) not in OUTCOMES:
             raise Refused(line, f"{key} must be advance, hold, {{advance: <stage>}} or {{reject: {{reason: ...}}}}")
         kind, inner = next(iter(value.entries.items()))
         if kind == "hold":
@@ -329,8 +329,11 @@ class _RuleReader:
             raise Refused(line, f"{key}: '{stage.title}' is the last stage of plan '{plan.title}'")
         if following.type in GUARDED:
             how = "reject instead" if following.type == STAGE_ARCHIVED else f"name it ({{advance: {following.title}}})"
-            raise Refused(line, f"{key}: the next stage after '{stage.title}' is '{following.title}', "
-                          f"a stage of type {following.type}, which is never entered implicitly: {how}")  # fmt: skip
+            message = (
+                f"{key}: the next stage after '{stage.title}' is '{following.title}', a stage of type "
+                f"{following.type}, which is never entered implicitly: {how}"
+            )
+            raise Refused(line, message)
 
     def _advance_to(self, plan: CatalogPlan, stage: PlanStage, target: PlanStage, line: int) -> Advance:
         if target.type == STAGE_ARCHIVED:
@@ -365,20 +368,20 @@ class _RuleReader:
 
 
 def _conflicts(written: list[WrittenRule], catalog: Catalog) -> list[Refused]:
+    """Each later rule that ties with an earlier one (a name used twice is reported as such, not again here)."""
     problems = []
     for n, later in enumerate(written):
         for earlier in written[:n]:
-            if could_both_match(earlier.rule, later.rule):
+            if earlier.rule.name != later.rule.name and could_both_match(earlier.rule, later.rule):
                 problems.append(Refused(later.line, _conflict(earlier, later, catalog)))
     return problems
 
 
 def _conflict(a: WrittenRule, b: WrittenRule, catalog: Catalog) -> str:
     rule = a.rule
-    plan = catalog.plans[rule.plan_id]
     job = f"job '{catalog.jobs[rule.job_id].title}'" if rule.job_id else "every job"
-    stage = next(s.title for s in plan.stages if s.id == rule.stage_id)
     return (
         f"rules '{rule.name}' (line {a.line}) and '{b.rule.name}' (line {b.line}) could both match {job}, plan "
-        f"'{plan.title}', stage '{stage}' at the same priority ({rule.priority}): give one a higher priority"
+        f"'{plan_title(rule.plan_id, catalog)}', stage '{stage_title(rule, rule.stage_id, catalog)}' at the same "
+        f"priority ({rule.priority}): give one a higher priority"
     )

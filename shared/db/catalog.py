@@ -25,8 +25,8 @@ async def store(pool: asyncpg.Pool, catalog: Catalog, interviews: Sequence[Cache
     """Replace jobs, plans, stages and archive reasons with `catalog`'s; upsert its forms and `interviews`
     (reminders read those too, so none is removed); record the sync time."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("DELETE FROM ashby_jobs; DELETE FROM ashby_interview_plans; DELETE FROM ashby_plan_stages; "
-                           "DELETE FROM ashby_archive_reasons")  # fmt: skip
+        for table in ("ashby_jobs", "ashby_interview_plans", "ashby_plan_stages", "ashby_archive_reasons"):
+            await conn.execute(f"DELETE FROM {table}")
         await conn.executemany(
             "INSERT INTO ashby_jobs (id, title, status, default_plan_id, plan_ids, fetched_at) "
             "VALUES ($1, $2, $3, $4, $5, $6)",
