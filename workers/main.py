@@ -27,6 +27,7 @@ from workers.jobs.advancement import (
     execute_decision,
     post_debrief,
     post_decision,
+    refresh_catalog,
 )
 from workers.jobs.ashby_events import ingest_ashby_event, reconcile_schedules
 from workers.jobs.forms import hydrate_modal, notify_open_failed, save_draft, send_resume_link
@@ -61,6 +62,7 @@ def functions_for(queue: str) -> list[Function]:
             _func(execute_decision),
             _func(post_decision),
             _func(post_debrief),
+            _func(refresh_catalog, timeout=SYNC_TIMEOUT_S),
         ]
     if queue == "interactive":
         return [
@@ -115,6 +117,15 @@ def cron_jobs_for(queue: str) -> list[CronJob]:
             unique=True,
             run_at_startup=True,
             timeout=WORK_SET_TIMEOUT_S,
+        ),
+        cron(
+            refresh_catalog,
+            name="cron:refresh_catalog",
+            minute=25,
+            second=40,
+            unique=True,
+            run_at_startup=True,
+            timeout=SYNC_TIMEOUT_S,
         ),
         # Catches schedule webhooks that never arrived (Ashby gave up, or Redis lost the job).
         cron(

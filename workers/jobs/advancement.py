@@ -26,6 +26,7 @@ from shared import jobs, post_marks
 from shared.advancement.evaluate import Decision, Wait, evaluate
 from shared.advancement.execution import Landed, Move, Superseded, authorize, decide_execution
 from shared.advancement.messages import VERDICTS, debrief_message, decision_message
+from shared.catalog_sync import sync_catalog
 from shared.clients.ashby import AshbyApiError
 from shared.db import advancement as advancement_db
 from shared.db import catalog as catalog_db
@@ -33,6 +34,7 @@ from shared.db import rules as rules_db
 from workers import loads
 from workers.deps import deps
 from workers.job_boundary import job
+from workers.jobs.ashby_events import apply_application
 from workers.metadata_refresh import queue_refresh
 from workers.run_lock import one_run
 
@@ -108,6 +110,7 @@ async def execute_decision(ctx: dict[str, Any], decision_id: int) -> dict[str, A
         else:
             stage = moved.current_interview_stage
             result = {"stage_id": stage.id if stage else plan.stage_id, "status": moved.status}
+            await apply_application(d, moved)  # its new place, and its next stage's evaluation
     elif isinstance(plan, Landed):
         result = {"stage_id": plan.stage_id, "landed_earlier": True}
     elif isinstance(plan, Superseded):
@@ -190,3 +193,15 @@ async def post_debrief(ctx: dict[str, Any], decision_id: int) -> dict[str, Any]:
         d.pool, decision.application_id, decision.from_stage_id, ts=posted[1], now=d.clock()
     )
     return {"outcome": "posted"}
+
+
+@job(periodic=True)
+async def refresh_catalog(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Jobs, plans and their stages, interviews, forms and archive reasons, read again from Ashby hourly: the
+    evaluator reads stage order and types from here (rules files are resolved against it too)."""
+    d = deps(ctx)
+    async with one_run(d.queue, "refresh_catalog") as mine:
+        if not mine:
+            return {"outcome": "already_running"}
+        await sync_catalog(d.ashby, d.pool, now=d.clock())
+        return {"outcome": "refreshed"}
