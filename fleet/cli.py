@@ -27,6 +27,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker.add_argument("--queue", choices=["interactive", "default"], required=True)
     worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
 
+    admin = commands.add_parser("admin", help="run the admin service: JSON API and dashboard (needs ADMIN_TOKEN)")
+    admin.add_argument("--host")
+    admin.add_argument("--port", type=int, help="default: ADMIN_PORT (8080)")
+
     commands.add_parser("migrate", help="apply pending SQL migrations (safe to run from several replicas)")
     commands.add_parser("demo", help="run the whole fleet on embedded PostgreSQL and Redis with a sample interview")
 
@@ -79,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_ingress(settings, host=args.host or settings.host, port=args.port or settings.port)
     if args.command == "worker":
         return asyncio.run(run_worker(settings, args.queue, burst=args.burst))
+    if args.command == "admin":
+        from admin.server import run_admin
+
+        return run_admin(settings, host=args.host or settings.host, port=args.port or settings.admin_port)
     if args.command == "migrate":
         return asyncio.run(run_migrate(settings))
     if args.command == "demo":
