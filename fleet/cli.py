@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin = commands.add_parser("admin", help="run the admin service: JSON API and dashboard (needs ADMIN_TOKEN)")
     admin.add_argument("--host")
     admin.add_argument("--port", type=int, help="default: ADMIN_PORT (8080)")
+    commands.add_parser("doctor", help="check configuration, PostgreSQL, Redis, Ashby and Slack; print what to fix")
 
     commands.add_parser("migrate", help="apply pending SQL migrations (safe to run from several replicas)")
     commands.add_parser("demo", help="run the whole fleet on embedded PostgreSQL and Redis with a sample interview")
@@ -64,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "probe":  # before settings: a health check must not depend on the configuration
         port = args.port or int(os.environ.get("METRICS_PORT") or os.environ.get("PORT") or 8000)
         return probe_local(port, args.path)
+    if args.command == "doctor":  # before settings too: their problems are the doctor's first finding
+        from shared.doctor import run_doctor
+
+        return asyncio.run(run_doctor(os.environ))
     try:
         settings = load_settings(os.environ)
     except SettingsError as exc:

@@ -23,6 +23,7 @@ KEY = "contract-key"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ENDPOINTS = frozenset(
     {
+        "apiKey.info",
         "interviewSchedule.list",
         "interviewEvent.list",
         "interview.info",
@@ -133,6 +134,7 @@ async def drive_every_endpoint() -> tuple[list[Exchange], Any]:
         await client.list_archive_reasons(include_archived=True)
         await client.job_info(seeded.job_id)
         await client.job_interview_plan_info(seeded.job_id)
+        await client.api_key_info()
     return capture.exchanges, form
 
 
