@@ -130,9 +130,9 @@ async def decisions(request: Request) -> Response:
 @api_access
 async def rules(request: Request) -> Response:
     async with state_of(request).pool.acquire() as conn:
-        stored = await stats.stored_rules(conn)
+        versions = await stats.rule_versions(conn)
         activity = await stats.rule_activity(conn)
-    return JSONResponse({"rules": stored, "activity": activity})
+    return JSONResponse({"rules": versions, "activity": activity})
 
 
 @api_access

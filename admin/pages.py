@@ -281,37 +281,47 @@ async def decisions(request: Request) -> Response:
 async def rules(request: Request) -> Response:
     state = state_of(request)
     async with state.pool.acquire() as conn:
-        stored = await stats.stored_rules(conn)
-        activity = await stats.rule_activity(conn)
-    if stored is None:
-        stored_part = tag(
-            "p", "This database has no rules table yet: run `fleet migrate` after upgrading.", class_="empty"
-        )
-    else:
-        stored_part = table(
-            ["rule", "details"],
-            [(r.get("name", "—"), _evidence(r)) for r in stored],
-            empty="No rules are stored.",
+        versions = await stats.rule_versions(conn)
+        activity = {(a.rule_name, a.rule_version): a for a in await stats.rule_activity(conn)}
+    rows = []
+    for v in versions:
+        decided = activity.get((v.name, v.version))
+        outcomes = decided.outcomes if decided else {}
+        rows.append(
+            (
+                v.name,
+                v.version,
+                v.mode,
+                f"{v.job} · {v.plan} · {v.stage}",
+                "active" if v.active else tag("span", "inactive since ", when(v.deactivated_at)),
+                *(outcomes.get(o, 0) for o in ("advance", "reject", "hold")),
+                when(decided.last_decided) if decided else "—",
+                tag("details", tag("summary", "as written"), tag("pre", v.source)),
+            )
         )
     return _page(
         request,
         "Rules",
-        tag("h2", "Stored rules"),
-        stored_part,
-        tag("h2", "What each rule version decided"),
+        tag(
+            "p",
+            "Every version of every advancement rule (`fleet rules apply` writes them, docs/rules.md), the "
+            "active ones first, with what each version decided.",
+        ),
         table(
-            ["rule", "version", "mode", "advance", "reject", "hold", "last decision"],
             [
-                (
-                    a.rule_name,
-                    a.rule_version,
-                    a.mode,
-                    *(a.outcomes.get(o, 0) for o in ("advance", "reject", "hold")),
-                    when(a.last_decided),
-                )
-                for a in activity
+                "rule",
+                "version",
+                "mode",
+                "job · plan · stage",
+                "status",
+                "advance",
+                "reject",
+                "hold",
+                "last decision",
+                "rule file",
             ],
-            empty="No rule has decided anything yet.",
+            rows,
+            empty="No rules are stored: write a rules file and run `fleet rules apply`.",
         ),
     )
 

@@ -124,8 +124,12 @@ async def check_redis(settings: Settings) -> Check:
     if persistence == "appendonly":
         return Check("redis", "PASS", "reachable, append-only file on")
     if persistence == "unknown":
-        return Check("redis", "WARN", "reachable; CONFIG is disabled, so its persistence is unknown",
-                     "make sure the service keeps an append-only file (docs/operations.md)")  # fmt: skip
+        return Check(
+            "redis",
+            "WARN",
+            "reachable; CONFIG is disabled, so its persistence is unknown",
+            "make sure the service keeps an append-only file (docs/operations.md)",
+        )
     return Check(
         "redis",
         "FAIL" if settings.is_production else "WARN",
@@ -143,13 +147,21 @@ async def check_ashby(settings: Settings) -> Check:
             info = await client.api_key_info()
         except AshbyApiError as exc:
             if exc.code == "missing_endpoint_permission":
-                return Check("ashby key", "WARN", "the key is accepted, but may not read its own permissions",
-                             "grant the key API Keys read so doctor can check the others")  # fmt: skip
+                return Check(
+                    "ashby key",
+                    "WARN",
+                    "the key is accepted, but may not read its own permissions",
+                    "grant the key API Keys read so doctor can check the others",
+                )
             return Check("ashby key", "FAIL", f"Ashby refused the key ({exc.code})", "check ASHBY_API_KEY")
     missing = missing_ashby_permissions(info.scopes)
     if missing:
-        return Check("ashby key", "FAIL", f"the key lacks {', '.join(missing)}",
-                     "grant those permissions to the key in Ashby (Admin > API Keys)")  # fmt: skip
+        return Check(
+            "ashby key",
+            "FAIL",
+            f"the key lacks {', '.join(missing)}",
+            "grant those permissions to the key in Ashby (Admin > API Keys)",
+        )
     return Check("ashby key", "PASS", "accepted, with every permission the fleet uses")
 
 
@@ -166,8 +178,12 @@ async def check_slack(settings: Settings) -> Check:
     missing = sorted(set(SLACK_SCOPES) - auth.scopes)
     if missing:
         needed = "; ".join(f"{s} ({SLACK_SCOPES[s]})" for s in missing)
-        return Check("slack token", "FAIL", f"the token lacks {needed}",
-                     "add the scopes under OAuth & Permissions, then reinstall the app")  # fmt: skip
+        return Check(
+            "slack token",
+            "FAIL",
+            f"the token lacks {needed}",
+            "add the scopes under OAuth & Permissions, then reinstall the app",
+        )
     return Check("slack token", "PASS", f"accepted (team {auth.team_id}), with every scope the fleet uses")
 
 

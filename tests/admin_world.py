@@ -127,6 +127,23 @@ async def seed_admin_world(pool: asyncpg.Pool, *, now: datetime = NOW) -> None:
             now - HOUR,
         )
         await conn.execute(
+            "INSERT INTO ashby_jobs (id, title, fetched_at) VALUES ('job-1', 'Backend engineer', $1)", now
+        )
+        await conn.execute(
+            "INSERT INTO ashby_plan_stages (plan_id, stage_id, title, type, position, fetched_at) "
+            "VALUES ('plan-1', 'stage-onsite', 'Onsite', 'Active', 2, $1)",
+            now,
+        )
+        await conn.executemany(
+            "INSERT INTO rules (name, version, job_id, plan_id, stage_id, priority, mode, rule, source, created_at, "
+            "active, deactivated_at) VALUES ('onsite-bar', $1, 'job-1', 'plan-1', 'stage-onsite', 0, $2, $3::jsonb, "
+            "$4, $5, $6, $7)",
+            [
+                (2, "dry_run", "{}", "name: onsite-bar\nmode: dry_run", now - 48 * HOUR, False, now - 24 * HOUR),
+                (3, "approve", "{}", f"name: onsite-bar\nmode: approve  # {EVIL}", now - 24 * HOUR, True, None),
+            ],
+        )
+        await conn.execute(
             "INSERT INTO ashby_sync_tokens (name, sync_token, full_sync, synced_at) "
             "VALUES ('applicationFeedback.list', 'token-x', false, $1)",
             now - HOUR,

@@ -165,12 +165,37 @@ async def rule_activity(conn: Executor) -> list[RuleActivity]:
     ]
 
 
-async def stored_rules(conn: Executor) -> list[dict[str, Any]] | None:
-    """Every row of the `rules` table as a mapping, newest first; None while no migration has created it."""
-    if not await conn.fetchval("SELECT to_regclass('rules') IS NOT NULL"):
-        return None
-    rows = await conn.fetch("SELECT to_jsonb(r) AS row FROM rules r")
-    return [_mapping(r["row"]) for r in rows]
+@dataclass(frozen=True)
+class RuleVersion:
+    name: str
+    version: int
+    mode: str
+    priority: int
+    job: str  # the job's title (or id when the catalog lacks it); "every job" for a rule without one
+    plan: str
+    stage: str
+    active: bool
+    created_at: datetime
+    deactivated_at: datetime | None
+    source: str  # the rule as written in the rules file
+
+
+async def rule_versions(conn: Executor) -> list[RuleVersion]:
+    """Every version of every rule: the active ones first, then by name, newest version first; names from the
+    cached Ashby catalog."""
+    rows = await conn.fetch(
+        """
+        SELECT r.name, r.version, r.mode, r.priority, r.active, r.created_at, r.deactivated_at, r.source,
+               CASE WHEN r.job_id IS NULL THEN 'every job' ELSE coalesce(j.title, r.job_id) END AS job,
+               coalesce(p.title, r.plan_id) AS plan, coalesce(s.title, r.stage_id) AS stage
+        FROM rules r
+        LEFT JOIN ashby_jobs j ON j.id = r.job_id
+        LEFT JOIN ashby_interview_plans p ON p.id = r.plan_id
+        LEFT JOIN ashby_plan_stages s ON s.plan_id = r.plan_id AND s.stage_id = r.stage_id
+        ORDER BY r.active DESC, r.name, r.version DESC
+        """
+    )
+    return [RuleVersion(**dict(r)) for r in rows]
 
 
 def _mapping(value: Any) -> dict[str, Any]:

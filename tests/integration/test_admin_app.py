@@ -118,7 +118,7 @@ async def test_every_page_renders_the_data_escaped(client: httpx.AsyncClient) ->
         "/feedback": ["Technical interview", "Alice Tester", "Dave Tester", "80%", "2026-03-16"],
         "/people": ["dave@example.com", "no email in Ashby", 'value="dave"'],
         "/decisions": ["onsite-bar v3", "awaiting_approval", "every score is 3 or more", "&quot;alice&quot;: 4"],
-        "/rules": ["onsite-bar", "approve"],
+        "/rules": ["onsite-bar", "Backend engineer · plan-1 · Onsite", "inactive since", "mode: approve"],
         "/dead-letters": ["send_reminder", "Permanent:channel_not_found", f"/dead-letters/{DEAD_LETTER_ID}/replay"],
     }
     for path, needles in expected.items():

@@ -75,10 +75,14 @@ async def test_decisions_rules_and_syncs(world: asyncpg.Pool) -> None:
     assert (sync.name, sync.synced_at, sync.full_sync) == ("applicationFeedback.list", NOW - timedelta(hours=1), False)
 
 
-async def test_stored_rules_tolerate_a_database_without_the_table(db_pool: asyncpg.Pool) -> None:
-    exists = await db_pool.fetchval("SELECT to_regclass('rules') IS NOT NULL")
-    stored = await stats.stored_rules(db_pool)
-    assert (stored is None) == (not exists)
+async def test_rule_versions_active_first_with_catalog_names(world: asyncpg.Pool) -> None:
+    versions = await stats.rule_versions(world)
+    assert [(v.name, v.version, v.mode, v.active) for v in versions] == [
+        ("onsite-bar", 3, "approve", True),
+        ("onsite-bar", 2, "dry_run", False),
+    ]
+    assert (versions[0].job, versions[0].plan, versions[0].stage) == ("Backend engineer", "plan-1", "Onsite")
+    assert versions[1].deactivated_at == NOW - timedelta(hours=24) and versions[0].deactivated_at is None
 
 
 async def test_an_empty_database_gives_zeros_not_errors(db_pool: asyncpg.Pool) -> None:
