@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.access import api_access
-from admin.operations import InvalidInput, map_person, parse_mapping, queue_depths, replay_dead_letter, resync
-from admin.pages import DEFAULT_WEEKS
+from admin.http import int_param
+from admin.operations import InvalidInput, map_person, parse_mapping, replay_dead_letter, resync
+from admin.overview import DEFAULT_WEEKS, load_overview
 from admin.state import state_of
 from ingress.http import JSONResponse, error
 from shared.db import advancement, dead_letters, stats
@@ -41,22 +42,17 @@ def _figures(rows: list[FeedbackFigures]) -> list[dict[str, Any]]:
 
 @api_access
 async def overview(request: Request) -> Response:
-    state = state_of(request)
-    now = state.now()
-    async with state.pool.acquire() as conn:
-        reminders = await stats.reminder_counts(conn)
-        total = await stats.feedback_total(conn, since=now - timedelta(weeks=DEFAULT_WEEKS), until=now)
-        decided = await stats.decision_counts(conn)
-        syncs = await stats.sync_states(conn)
+    o = await load_overview(state_of(request))
     return JSONResponse(
         {
-            "reminders": reminders.by_state,
-            "feedback": _figures([total])[0],
-            "decisions": decided,
-            "dead_letters": await dead_letters.count_open(state.pool),
-            "unmatched_people": len(await list_unmatched(state.pool, now=now)),
-            "queues": await queue_depths(state),
-            "syncs": [{"name": s.name, "synced_at": s.synced_at, "full_sync": s.full_sync} for s in syncs],
+            "reminders": o.reminders,
+            "feedback": _figures([o.feedback])[0],
+            "by_week": _figures(o.by_week),
+            "decisions": o.decisions,
+            "dead_letters": o.dead_letters,
+            "unmatched_people": o.unmatched_people,
+            "queues": o.queues,
+            "syncs": o.syncs,
         }
     )
 
@@ -76,8 +72,7 @@ async def reminders(request: Request) -> Response:
 @api_access
 async def feedback(request: Request) -> Response:
     state = state_of(request)
-    raw = request.query_params.get("weeks", "")
-    weeks = min(max(int(raw), 1), 104) if raw.isdigit() else DEFAULT_WEEKS
+    weeks = int_param(request, "weeks", default=DEFAULT_WEEKS, high=104)
     now = state.now()
     since = now - timedelta(weeks=weeks)
     async with state.pool.acquire() as conn:
@@ -121,8 +116,7 @@ async def map_person_api(request: Request) -> Response:
 @api_access
 async def decisions(request: Request) -> Response:
     application_id = request.query_params.get("application_id") or None
-    raw_limit = request.query_params.get("limit", "")
-    limit = min(int(raw_limit), 1000) if raw_limit.isdigit() else 200
+    limit = int_param(request, "limit", default=200, high=1000)
     rows = await advancement.decisions(state_of(request).pool, application_id=application_id, limit=limit)
     return JSONResponse({"decisions": rows})
 

@@ -45,6 +45,12 @@ async def read_form(request: Request) -> dict[str, str]:
     return form
 
 
+def int_param(request: Request, name: str, *, default: int, high: int) -> int:
+    """A positive whole number from the query string, at most `high`; `default` when absent or not a number."""
+    raw = request.query_params.get(name, "")
+    return min(max(int(raw), 1), high) if raw.isdigit() and len(raw) < 10 else default
+
+
 def html_page(content: str, *, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(content, status_code=status_code)
 

@@ -16,8 +16,9 @@ from starlette.responses import Response
 from admin.access import csrf_of, signed_in
 from admin.chart import weekly_chart
 from admin.html import Html, duration, field, hidden, layout, percent, post_form, table, tag, void, when
-from admin.http import html_page, read_form, see_other
-from admin.operations import InvalidInput, map_person, parse_mapping, queue_depths, replay_dead_letter, resync
+from admin.http import html_page, int_param, read_form, see_other
+from admin.operations import InvalidInput, map_person, parse_mapping, replay_dead_letter, resync
+from admin.overview import DEFAULT_WEEKS, load_overview
 from admin.state import state_of
 from shared.db import advancement, dead_letters, stats
 from shared.db.stats import FeedbackFigures
@@ -29,7 +30,6 @@ NOTICES = {
     "mapped": "The Ashby user is mapped to Slack by hand; reminders reach them from now on.",
     "resync": "Schedule reconciliation and feedback sync are queued; a worker runs them within seconds.",
 }
-DEFAULT_WEEKS = 12
 
 
 def _notice(request: Request) -> str | None:
@@ -47,11 +47,6 @@ def _page(request: Request, title: str, *content: object, problem: str | None = 
     )
 
 
-def _weeks(request: Request) -> int:
-    raw = request.query_params.get("weeks", "")
-    return min(max(int(raw), 1), 104) if raw.isdigit() else DEFAULT_WEEKS
-
-
 def _tiles(*tiles: tuple[str, object, str | None]) -> Html:
     return tag(
         "div",
@@ -65,43 +60,29 @@ def _tiles(*tiles: tuple[str, object, str | None]) -> Html:
 
 @signed_in
 async def overview(request: Request) -> Response:
-    state = state_of(request)
-    now = state.now()
-    since = now - timedelta(weeks=DEFAULT_WEEKS)
-    async with state.pool.acquire() as conn:
-        reminders = await stats.reminder_counts(conn)
-        total = await stats.feedback_total(conn, since=since, until=now)
-        weeks = await stats.feedback_by_week(conn, since=since, until=now)
-        decided = await stats.decision_counts(conn)
-        syncs = await stats.sync_states(conn)
-    open_letters = await dead_letters.count_open(state.pool)
-    unmatched = len(await list_unmatched(state.pool, now=now))
-    depths = await queue_depths(state)
+    o = await load_overview(state_of(request))
     return _page(
         request,
         "Overview",
         _tiles(
-            ("reminders sent", reminders.by_state["sent"], "/reminders"),
-            ("reminders pending", reminders.by_state["pending"] + reminders.by_state["sending"], "/reminders"),
-            ("feedback complete (12 weeks)", percent(total.completion), "/feedback"),
-            ("median time to feedback", duration(total.median_s), "/feedback"),
-            ("people unmatched in Slack", unmatched, "/people"),
-            ("decisions awaiting approval", decided.get("awaiting_approval", 0), "/decisions"),
-            ("dead letters", open_letters, "/dead-letters"),
+            ("reminders sent", o.reminders["sent"], "/reminders"),
+            ("reminders pending", o.reminders["pending"] + o.reminders["sending"], "/reminders"),
+            (f"feedback complete ({DEFAULT_WEEKS} weeks)", percent(o.feedback.completion), "/feedback"),
+            ("median time to feedback", duration(o.feedback.median_s), "/feedback"),
+            ("people unmatched in Slack", o.unmatched_people, "/people"),
+            ("decisions awaiting approval", o.decisions.get("awaiting_approval", 0), "/decisions"),
+            ("dead letters", o.dead_letters, "/dead-letters"),
         ),
         tag("h2", "Time to feedback"),
-        weekly_chart(weeks),
+        weekly_chart(o.by_week),
         tag("h2", "Queues and syncs"),
-        table(["queue", "jobs waiting"], sorted(depths.items()), empty="No queues."),
+        table(["queue", "jobs waiting"], sorted(o.queues.items()), empty="No queues."),
         table(
             ["sync", "last completed pass", "kind"],
-            [(s.name, when(s.synced_at), "full" if s.full_sync else "incremental") for s in syncs],
+            [(s.name, when(s.synced_at), "full" if s.full_sync else "incremental") for s in o.syncs],
             empty="No sync has completed yet.",
         ),
-        tag(
-            "p",
-            "Ask the workers to reconcile schedules and sync feedback from Ashby now, instead of at their next tick:",
-        ),
+        tag("p", "Reconcile schedules and sync feedback from Ashby now, instead of at the workers' next tick:"),
         post_form("/resync", csrf_of(request), button="Resync from Ashby now"),
     )
 
@@ -131,7 +112,7 @@ def _figure_rows(rows: list[FeedbackFigures]) -> list[tuple[object, ...]]:
 @signed_in
 async def feedback(request: Request) -> Response:
     state = state_of(request)
-    weeks_back = _weeks(request)
+    weeks_back = int_param(request, "weeks", default=DEFAULT_WEEKS, high=104)
     now = state.now()
     since = now - timedelta(weeks=weeks_back)
     async with state.pool.acquire() as conn:
@@ -304,8 +285,9 @@ async def rules(request: Request) -> Response:
         "Rules",
         tag(
             "p",
-            "Every version of every advancement rule (`fleet rules apply` writes them, docs/rules.md), the "
-            "active ones first, with what each version decided.",
+            "Every version of every advancement rule (",
+            tag("code", "fleet rules apply"),
+            " writes them; docs/rules.md), the active ones first, with what each version decided.",
         ),
         table(
             [
@@ -321,7 +303,7 @@ async def rules(request: Request) -> Response:
                 "rule file",
             ],
             rows,
-            empty="No rules are stored: write a rules file and run `fleet rules apply`.",
+            empty="No rules are stored: write a rules file and apply it with fleet rules apply.",
         ),
     )
 
