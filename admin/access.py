@@ -47,11 +47,9 @@ def signed_in(handler: Handler) -> Handler:
             try:
                 given = (await read_form(request)).get(CSRF_FIELD)
             except FormRefused as refused:
-                return _refusal(request, 400, str(refused))
+                return _refusal(400, str(refused))
             if not state_of(request).sessions.csrf_matches(session, given):
-                return _refusal(
-                    request, 403, "This form is stale or did not come from this dashboard: reload the page."
-                )
+                return _refusal(403, "This form is stale or did not come from this dashboard: reload the page.")
         request.state.session = session
         return await handler(request)
 
@@ -80,7 +78,7 @@ def api_access(handler: Handler) -> Handler:
     return guarded
 
 
-def _refusal(request: Request, status: int, message: str) -> Response:
+def _refusal(status: int, message: str) -> Response:
     return html_page(layout("Refused", tag("p", message, class_="error"), path="", csrf=None), status_code=status)
 
 
@@ -119,7 +117,7 @@ async def login(request: Request) -> Response:
     try:
         form = await read_form(request)
     except FormRefused as refused:
-        return _refusal(request, 400, str(refused))
+        return _refusal(400, str(refused))
     next_path = local_path(form.get("next"))
     if not token_matches(form.get("token", ""), state.settings.admin_token):
         return html_page(signin_page(next_path=next_path, problem="That is not the admin token."), status_code=401)

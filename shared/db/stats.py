@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 
-Executor = asyncpg.Connection | asyncpg.Pool
+Executor: TypeAlias = "asyncpg.Pool | asyncpg.Connection"
 
 REMINDER_STATES = ("pending", "sending", "sent", "skipped", "failed")
 REMINDER_KINDS = ("brief", "due", "overdue", "escalation")
