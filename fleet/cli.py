@@ -28,6 +28,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker.add_argument("--queue", choices=["interactive", "default"], required=True)
     worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
 
+    admin = commands.add_parser("admin", help="run the admin service: JSON API and dashboard (needs ADMIN_TOKEN)")
+    admin.add_argument("--host")
+    admin.add_argument("--port", type=int, help="default: ADMIN_PORT (8080)")
+    commands.add_parser("doctor", help="check configuration, PostgreSQL, Redis, Ashby and Slack; print what to fix")
+
     commands.add_parser("migrate", help="apply pending SQL migrations (safe to run from several replicas)")
     commands.add_parser("demo", help="run the whole fleet on embedded PostgreSQL and Redis with a sample interview")
 
@@ -77,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "probe":  # before settings: a health check must not depend on the configuration
         port = args.port or int(os.environ.get("METRICS_PORT") or os.environ.get("PORT") or 8000)
         return probe_local(port, args.path)
+    if args.command == "doctor":  # before settings too: their problems are the doctor's first finding
+        from shared.doctor import run_doctor
+
+        return asyncio.run(run_doctor(os.environ))
     try:
         settings = load_settings(os.environ)
     except SettingsError as exc:
@@ -96,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_ingress(settings, host=args.host or settings.host, port=args.port or settings.port)
     if args.command == "worker":
         return asyncio.run(run_worker(settings, args.queue, burst=args.burst))
+    if args.command == "admin":
+        from admin.server import run_admin
+
+        return run_admin(settings, host=args.host or settings.host, port=args.port or settings.admin_port)
     if args.command == "migrate":
         return asyncio.run(run_migrate(settings))
     if args.command == "demo":

@@ -69,6 +69,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     reminder_quiet_hours: str = "20:00-08:00"
     reminder_escalate: bool = True
     advancement_admins: tuple[str, ...] = ()  # Slack user ids who may decide any advancement approval
+    admin_token: str = ""  # `fleet admin` sign-in and API bearer token; unset: the admin service refuses to start
+    admin_port: int = 8080
     generated_secrets: tuple[str, ...] = ()  # secrets missing outside production, random for this process
 
     @property
@@ -133,7 +135,8 @@ def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str
     read("REMINDER_QUIET_HOURS", str, _check_quiet_hours)
     read("REMINDER_ESCALATE", _parse_bool)
     read("ADVANCEMENT_ADMINS", _parse_slack_ids)
-    for name in SECRETS:
+    read("ADMIN_PORT", int, _check_range(1, 65535))
+    for name in (*SECRETS, "ADMIN_TOKEN"):
         read(
             name,
             str,
@@ -150,7 +153,7 @@ def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str
         for name in SECRETS:
             if name.lower() not in values and not any(p.startswith(f"{name}:") for p in problems):
                 problems.append(f"{name}: required in production")
-        for name in ("ASHBY_WEBHOOK_SECRET", "SLACK_SIGNING_SECRET"):
+        for name in ("ASHBY_WEBHOOK_SECRET", "SLACK_SIGNING_SECRET", "ADMIN_TOKEN"):
             secret_value = values.get(name.lower())
             if secret_value is not None and len(secret_value) < MIN_SECRET_LENGTH:
                 problems.append(f"{name}: must be at least {MIN_SECRET_LENGTH} characters in production")
@@ -168,6 +171,19 @@ def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str
             values[name.lower()] = (random_secret or _random_secret)()
         values["generated_secrets"] = missing
     return Settings(**values)
+
+
+def admin_token_problem(settings: Settings) -> str | None:
+    """Why `fleet admin` must not start with these settings, or None. Only the admin service needs the token,
+    so a missing one stops it alone; a short one in production is refused by `load_settings` already."""
+    if not settings.admin_token:
+        return (
+            "ADMIN_TOKEN: required to run the admin service (at least 32 characters in production); make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    if settings.is_production and len(settings.admin_token) < MIN_SECRET_LENGTH:
+        return f"ADMIN_TOKEN: must be at least {MIN_SECRET_LENGTH} characters in production"
+    return None
 
 
 def _random_secret() -> str:

@@ -49,6 +49,7 @@ __all__ = [
     "ASHBY_VERSION",
     "MAX_PAGE_SIZE",
     "SYNC_RESET_CODES",
+    "ApiKeyInfo",
     "AshbyApiError",
     "AshbyAuthError",
     "AshbyClient",
@@ -244,6 +245,17 @@ class AshbyClient(AshbyRpc):
 
     def list_users(self, *, include_deactivated: bool = False) -> AsyncIterator[User]:
         return self.items("user.list", {"includeDeactivated": include_deactivated}, User)
+
+    # --- the key itself --------------------------------------------------------------------------
+
+    async def api_key_info(self) -> ApiKeyInfo:
+        """The key's name and permission scopes (`fleet doctor`); needs the key's API Keys read permission."""
+        return await self._result("apiKey.info", {}, ApiKeyInfo)
+
+
+class ApiKeyInfo(msgspec.Struct, frozen=True, rename="camel"):
+    title: str = ""
+    scopes: tuple[str, ...] = ()  # e.g. "candidates:read" (the spec's example spelling)
 
 
 class _SubmitResults(msgspec.Struct, rename="camel"):

@@ -87,6 +87,16 @@ class SlackUser(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @dataclass(frozen=True, slots=True)
+class SlackAuth:
+    """Who the token is (`auth.test`) and the OAuth scopes Slack granted it (`x-oauth-scopes`)."""
+
+    team_id: str
+    user_id: str
+    bot_id: str | None
+    scopes: frozenset[str] | None  # None: Slack sent no scopes header
+
+
+@dataclass(frozen=True, slots=True)
 class SlackLimits:
     """Our share of Slack's limits. Slack's own numbers are per app per workspace; the workspace budget
     is a safety net of ours, not a published Slack figure."""
@@ -237,6 +247,13 @@ class SlackClient:
         """The DM channel id with this user (opened if needed)."""
         response = await self._call("conversations.open", self._web.conversations_open, {"users": user_id})
         return str(response["channel"]["id"])
+
+    async def auth_test(self) -> SlackAuth:
+        response = await self._call("auth.test", self._web.auth_test, {})
+        header = next((v for k, v in (response.headers or {}).items() if k.lower() == "x-oauth-scopes"), None)
+        raw = header[0] if isinstance(header, list) else header
+        scopes = None if raw is None else frozenset(s.strip() for s in str(raw).split(",") if s.strip())
+        return SlackAuth(str(response["team_id"]), str(response["user_id"]), response.get("bot_id"), scopes)
 
     async def _call(
         self,

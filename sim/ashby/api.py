@@ -15,6 +15,18 @@ from sim.ashby.org import AshbyOrg
 
 Handler = Callable[[Mapping[str, Any]], dict[str, Any]]
 
+# What `apiKey.info` reports for the simulated key: every permission the fleet uses, and API Keys read (which
+# apiKey.info itself needs). Spelled like the published spec's example ("jobs:read", "candidates:read").
+FULL_KEY_SCOPES = (
+    "apiKeys:read",
+    "candidates:read",
+    "candidates:write",
+    "hiringProcessMetadata:read",
+    "interviews:read",
+    "jobs:read",
+    "organization:read",
+)
+
 
 def _required(body: Mapping[str, Any], name: str) -> str:
     value = body.get(name)
@@ -32,7 +44,9 @@ def _found(table: Mapping[str, Any], key: str, code: str) -> Any:
 class AshbyApi:
     def __init__(self, org: AshbyOrg) -> None:
         self.org = org
+        self.key_scopes: list[str] = list(FULL_KEY_SCOPES)  # tests narrow it to model a key missing a permission
         self.handlers: dict[str, Handler] = {
+            "apiKey.info": self.api_key_info,
             "interviewSchedule.list": self.interview_schedule_list,
             "interviewEvent.list": self.interview_event_list,
             "interview.info": self.interview_info,
@@ -206,6 +220,16 @@ class AshbyApi:
     def job_interview_plan_info(self, body: Mapping[str, Any]) -> dict[str, Any]:
         job = _found(self.org.jobs, _required(body, "jobId"), "job_not_found")
         return {"results": wire.job_plan(self.org, job)}
+
+    # --- the key ---------------------------------------------------------------------------------
+
+    def api_key_info(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        if "apiKeys:read" not in self.key_scopes:
+            # Real Ashby answers HTTP 403 with this code; the client raises the same error code either way.
+            raise ApiFailure("missing_endpoint_permission", "this key lacks the API Keys read permission")
+        return {
+            "results": {"title": "Simulated key", "createdAt": "2026-01-01T00:00:00.000Z", "scopes": self.key_scopes}
+        }
 
     # --- people and files ------------------------------------------------------------------------
 

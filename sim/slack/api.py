@@ -88,7 +88,8 @@ class SlackApi:
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
         try:
-            return 200, {"ok": True, **handler(args, now)}, {}
+            # Like Slack, every answer to a valid token names the token's scopes (`auth.test` is how apps read them).
+            return 200, {"ok": True, **handler(args, now)}, {"x-oauth-scopes": ",".join(self.state.token_scopes)}
         except _Refused as refused:
             return 200, {"ok": False, "error": refused.error, **refused.extra}, {}
 

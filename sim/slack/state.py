@@ -17,6 +17,8 @@ APP_ID = "A0SIMAPP"
 BOT_ID = "B0SIMBOT"
 BOT_USER_ID = "U0SIMBOT"
 TRIGGER_TTL_S = 3.0
+# The bot token's scopes: what the fleet's calls need (docs/ashby-and-slack.md). Tests narrow `token_scopes`.
+BOT_SCOPES = ("chat:write", "im:write", "users:read", "users:read.email")
 
 
 @dataclass
@@ -225,6 +227,7 @@ class SlackState:
         self.random_rate_limits: RandomRateLimits | None = None  # chaos: 429s that no limit explains
         # Slack matches the whole address and ignores case; switch this on to model a stricter server.
         self.email_lookup_case_sensitive = False
+        self.token_scopes: list[str] = list(BOT_SCOPES)
         self.failures: list[Failure] = []
         self.hangs: dict[str, int] = {}  # method -> how many more calls to hold
         self.hung: list[RecordedRequest] = []  # calls held (or once held) without an answer

@@ -23,6 +23,7 @@ KEY = "contract-key"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ENDPOINTS = frozenset(
     {
+        "apiKey.info",
         "interviewSchedule.list",
         "interviewEvent.list",
         "interview.info",
@@ -141,6 +142,7 @@ async def drive_every_endpoint() -> tuple[list[Exchange], Any]:
         interviews = {i.id async for i in client.list_interviews(include_archived=True)}
         assert interviews == set(seeded.interview_ids.values()), "the job's own interviews are listed too"
         await client.job_interview_plan_info(seeded.job_id)
+        await client.api_key_info()
     return capture.exchanges, form
 
 

@@ -109,6 +109,16 @@ async def test_file_info_sends_file_handle(rig: Rig) -> None:
     assert rig.sim.calls_to("file.info")[0].body == {"fileHandle": candidate.resume_file_handle.handle}
 
 
+async def test_api_key_info_lists_the_keys_permissions(rig: Rig) -> None:
+    info = await rig.client.api_key_info()
+    assert info.title == "Simulated key" and "candidates:write" in info.scopes
+    assert rig.sim.calls_to("apiKey.info")[0].body == {}
+    rig.sim.api.key_scopes = ["candidates:read"]  # without API Keys read, the key cannot describe itself
+    with pytest.raises(AshbyApiError) as refused:
+        await rig.client.api_key_info()
+    assert refused.value.code == "missing_endpoint_permission"
+
+
 # --- pagination and incremental sync ---------------------------------------------------------------
 
 

@@ -308,3 +308,16 @@ def test_failures_survive_pickling_like_arq_results() -> None:
     ):
         copy = pickle.loads(pickle.dumps(error))
         assert (type(copy), copy.method, copy.code, str(copy)) == (type(error), error.method, error.code, str(error))
+
+
+async def test_auth_test_reads_the_tokens_scopes_from_the_header(sim: Sim, slack: SlackClient) -> None:
+    auth = await slack.auth_test()
+    assert (auth.team_id, auth.user_id, auth.bot_id) == ("T0SIMTEAM", "U0SIMBOT", "B0SIMBOT")
+    assert auth.scopes == {"chat:write", "im:write", "users:read", "users:read.email"}
+    sim.state.token_scopes = ["chat:write"]
+    assert (await slack.auth_test()).scopes == {"chat:write"}
+    stranger = SlackClient(token="xoxb-someone-else", base_url=sim.base_url, limiter=None)
+    with pytest.raises(SlackApiFailure) as refused:
+        await stranger.auth_test()
+    await stranger.aclose()
+    assert refused.value.code == "invalid_auth"
