@@ -10,6 +10,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from shared.logs import configure_logging
 from shared.settings import Settings, SettingsError, load_settings
@@ -44,6 +45,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     replay = dead_commands.add_parser("replay", help="queue dead-lettered jobs again with their arguments")
     replay.add_argument("ids", nargs="*", type=int)
     replay.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
+
+    rules = commands.add_parser("rules", help="advancement rules: validate or apply a rules file, list, show")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    for name, text in (("validate", "check a rules file against Ashby"), ("apply", "validate, then make it active")):
+        checked = rules_commands.add_parser(name, help=text)
+        checked.add_argument("file", type=Path)
+        checked.add_argument("--refresh", action="store_true", help="read Ashby's jobs, plans and forms again first")
+    rules_commands.add_parser("list", help="the active rules: version, scope, mode, priority")
+    rules_commands.add_parser("show", help="one rule in words, as written, and its versions").add_argument("name")
 
     probe = commands.add_parser("probe", help="exit 0 when this process's health endpoint answers 200 (containers)")
     probe.add_argument("--port", type=int, help="default: METRICS_PORT (a worker) if set, else PORT (the ingress)")
@@ -89,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_people(settings, args))
     if args.command == "dead-letters":
         return asyncio.run(run_dead_letters(settings, args))
+    if args.command == "rules":
+        from fleet.rules_cli import run_rules
+
+        return asyncio.run(run_rules(settings, args))
     return asyncio.run(run_simulator(settings, args))
 
 

@@ -35,6 +35,7 @@ from shared.payloads.ashby import (
     FileInfo,
     Interview,
     InterviewEvent,
+    InterviewPlan,
     InterviewSchedule,
     InterviewStage,
     Job,
@@ -104,6 +105,11 @@ class AshbyClient(AshbyRpc):
 
     async def interview_info(self, interview_id: str) -> Interview:
         return await self._result("interview.info", {"id": interview_id}, Interview)
+
+    def list_interviews(self, *, include_archived: bool = False) -> AsyncIterator[Interview]:
+        """Every interview, the ones of a single job included (Ashby lists only shared ones without the flag)."""
+        body = {"includeArchived": include_archived, "includeNonSharedInterviews": True}
+        return self.items("interview.list", body, Interview)
 
     async def feedback_form_definition_info(self, feedback_form_definition_id: str) -> FeedbackFormDefinition:
         body = {"feedbackFormDefinitionId": feedback_form_definition_id}
@@ -213,6 +219,13 @@ class AshbyClient(AshbyRpc):
 
     async def job_info(self, job_id: str) -> Job:
         return await self._result("job.info", {"id": job_id}, Job)
+
+    def list_jobs(self, *, statuses: Sequence[str] = ()) -> AsyncIterator[Job]:
+        """Jobs of these statuses (Draft, Open, Closed, Archived); none given: every job but drafts."""
+        return self.items("job.list", {"status": list(statuses)} if statuses else {}, Job)
+
+    def list_interview_plans(self, *, include_archived: bool = False) -> AsyncIterator[InterviewPlan]:
+        return self.items("interviewPlan.list", {"includeArchived": include_archived}, InterviewPlan)
 
     async def job_interview_plan_info(self, job_id: str) -> JobInterviewPlan:
         return await self._result("jobInterviewPlan.info", {"jobId": job_id}, JobInterviewPlan)

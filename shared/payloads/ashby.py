@@ -297,6 +297,14 @@ class Job(Model, frozen=True):
     hiring_team: list[HiringTeamMember] = []
 
 
+class InterviewPlan(Model, frozen=True):
+    """`interviewPlan.list`: a plan's title (its stages come from `interviewStage.list`)."""
+
+    id: str
+    title: str = ""
+    is_archived: bool = False
+
+
 class PlanInterview(Model, frozen=True):
     id: str
     title: str = ""

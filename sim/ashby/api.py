@@ -36,6 +36,8 @@ class AshbyApi:
             "interviewSchedule.list": self.interview_schedule_list,
             "interviewEvent.list": self.interview_event_list,
             "interview.info": self.interview_info,
+            "interview.list": self.interview_list,
+            "interviewPlan.list": self.interview_plan_list,
             "feedbackFormDefinition.info": self.feedback_form_definition_info,
             "feedbackFormDefinition.list": self.feedback_form_definition_list,
             "applicationFeedback.list": self.application_feedback_list,
@@ -49,6 +51,7 @@ class AshbyApi:
             "archiveReason.list": self.archive_reason_list,
             "file.info": self.file_info,
             "job.info": self.job_info,
+            "job.list": self.job_list,
             "jobInterviewPlan.info": self.job_interview_plan_info,
         }
 
@@ -92,6 +95,20 @@ class AshbyApi:
 
     def interview_info(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return {"results": wire.interview(_found(self.org.interviews, _required(body, "id"), "interview_not_found"))}
+
+    def interview_list(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Shared interviews only, unless `includeNonSharedInterviews` (those of one job) as Ashby documents."""
+        archived = bool(body.get("includeArchived", False))
+        job_specific = bool(body.get("includeNonSharedInterviews", False))
+
+        def select(since: int) -> list[dict[str, Any]]:
+            return [
+                wire.interview(i)
+                for i in self.org.interviews.values()
+                if i.seq > since and (archived or not i.is_archived) and (job_specific or i.job_id is None)
+            ]
+
+        return self._page("interview.list", body, f"{archived}|{job_specific}", select)
 
     # --- feedback --------------------------------------------------------------------------------
 
@@ -165,6 +182,26 @@ class AshbyApi:
 
     def job_info(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return {"results": wire.job(self.org, _found(self.org.jobs, _required(body, "id"), "job_not_found"))}
+
+    def job_list(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Every job but drafts, or those of the statuses asked for (`status: ["Open", ...]`)."""
+        wanted = body.get("status")
+        statuses = set(wanted) if isinstance(wanted, list) else {"Open", "Closed", "Archived"}
+
+        def select(since: int) -> list[dict[str, Any]]:
+            jobs = self.org.jobs.values()
+            return [wire.job(self.org, j) for j in jobs if j.seq > since and j.status in statuses]
+
+        return self._page("job.list", body, ",".join(sorted(statuses)), select)
+
+    def interview_plan_list(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        archived = bool(body.get("includeArchived", False))
+
+        def select(since: int) -> list[dict[str, Any]]:
+            plans = self.org.plans.values()
+            return [wire.plan(p) for p in plans if p.seq > since and (archived or not p.is_archived)]
+
+        return self._page("interviewPlan.list", body, str(archived), select)
 
     def job_interview_plan_info(self, body: Mapping[str, Any]) -> dict[str, Any]:
         job = _found(self.org.jobs, _required(body, "jobId"), "job_not_found")

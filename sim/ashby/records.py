@@ -49,6 +49,7 @@ class SimStage(Record):
 class SimPlan(Record):
     title: str
     stage_ids: list[str] = field(default_factory=list)
+    is_archived: bool = False
 
 
 @dataclass

@@ -15,6 +15,7 @@ from sim.ashby.records import (
     SimInterview,
     SimInterviewer,
     SimJob,
+    SimPlan,
     SimSchedule,
     SimStage,
     SimUser,
@@ -245,6 +246,16 @@ def job(org: AshbyOrg, j: SimJob) -> dict[str, Any]:
         "createdAt": iso(j.created_at),
         "updatedAt": iso(j.updated_at),
         "openedAt": iso(j.created_at),
+    }
+
+
+def plan(p: SimPlan) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "isArchived": p.is_archived,
+        "createdAt": iso(p.created_at),
+        "updatedAt": iso(p.updated_at),
     }
 
 

@@ -26,6 +26,8 @@ ENDPOINTS = frozenset(
         "interviewSchedule.list",
         "interviewEvent.list",
         "interview.info",
+        "interview.list",
+        "interviewPlan.list",
         "feedbackFormDefinition.info",
         "feedbackFormDefinition.list",
         "applicationFeedback.list",
@@ -39,6 +41,7 @@ ENDPOINTS = frozenset(
         "archiveReason.list",
         "file.info",
         "job.info",
+        "job.list",
         "jobInterviewPlan.info",
     }
 )
@@ -132,6 +135,11 @@ async def drive_every_endpoint() -> tuple[list[Exchange], Any]:
         [u async for u in client.list_users(include_deactivated=True)]
         await client.list_archive_reasons(include_archived=True)
         await client.job_info(seeded.job_id)
+        assert [job.id async for job in client.list_jobs(statuses=("Draft", "Open", "Closed"))] == [seeded.job_id]
+        assert [job.id async for job in client.list_jobs()] == [seeded.job_id]
+        assert [plan.id async for plan in client.list_interview_plans()] == [seeded.plan_id]
+        interviews = {i.id async for i in client.list_interviews(include_archived=True)}
+        assert interviews == set(seeded.interview_ids.values()), "the job's own interviews are listed too"
         await client.job_interview_plan_info(seeded.job_id)
     return capture.exchanges, form
 

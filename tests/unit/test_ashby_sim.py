@@ -153,6 +153,21 @@ async def test_cursors_pages_and_limits(seeded: SeededOrg) -> None:
         assert foreign["errorInfo"]["code"] == "invalid_next_cursor"
 
 
+async def test_catalog_lists_filter_as_ashby_documents(seeded: SeededOrg) -> None:
+    """job.list leaves drafts out unless asked; interview.list lists one job's interviews only when asked."""
+    draft = seeded.org.add_job("Draft role", seeded.plan_id, [], status="Draft")
+    async with sim_client(create_app(seeded.org, api_key=KEY)) as client:
+
+        async def ids(endpoint: str, body: dict[str, Any]) -> set[str]:
+            return {r["id"] for r in (await client.post(endpoint, json=body)).json()["results"]}
+
+        assert await ids("/job.list", {}) == {seeded.job_id}
+        assert await ids("/job.list", {"status": ["Draft"]}) == {draft.id}
+        assert await ids("/interview.list", {}) == {seeded.interview_ids["Debrief"]}  # the shared one
+        assert await ids("/interview.list", {"includeNonSharedInterviews": True}) == set(seeded.interview_ids.values())
+        assert await ids("/interviewPlan.list", {}) == {seeded.plan_id}
+
+
 async def test_latency_and_failures_are_injected_per_endpoint(seeded: SeededOrg) -> None:
     slept: list[float] = []
 
