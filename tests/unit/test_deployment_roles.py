@@ -17,7 +17,7 @@ from tests.unit.deploy_roles import (
 
 # The port and paths each role serves: the ingress on PORT (8000, or the platform's own), the admin service on
 # ADMIN_PORT (8080), a worker on METRICS_PORT (9100).
-SERVED = {
+SERVED: dict[str, tuple[set[int | None], set[str | None]]] = {
     "ingress": ({8000, None}, {"/health", "/ready"}),
     "admin": ({8080, None}, {"/health", None}),
     "worker-interactive": ({9100, 9101, None}, {"/health", "/ready"}),
