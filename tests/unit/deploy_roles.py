@@ -24,6 +24,10 @@ ROLES = ("migrate", "ingress", "admin", "worker-interactive", "worker-default")
 SERVED_ROLES = ROLES[1:]
 # From SIGTERM to a worker's own forced exit: every platform's stop timeout must be longer.
 WORKER_DRAIN_BOUND_S = load_settings({}).worker_shutdown_grace_s + HARD_EXIT_MARGIN_S
+RAILWAY_FILES = [
+    "railway.toml",
+    *(f"docker/railway/{p.name}" for p in sorted((ROOT / "docker/railway").glob("*.toml"))),
+]
 
 
 class Role(NamedTuple):
@@ -62,7 +66,9 @@ def role_of(argv: list[str]) -> str:
 
 
 def by_role(roles: list[Role]) -> dict[str, Role]:
-    return {role_of(role.argv): role for role in roles}
+    named = [role_of(role.argv) for role in roles]
+    assert all(named.count(name) == 1 for name in named if name != "migrate"), named  # migrate: once per service
+    return dict(zip(named, roles, strict=True))
 
 
 def cli_accepts(argv: list[str]) -> bool:
@@ -97,7 +103,7 @@ def compose_roles() -> dict[str, Role]:
 
 def railway_roles() -> dict[str, Role]:
     roles = []
-    for path in ["railway.toml", *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "docker/railway").glob("*.toml")))]:
+    for path in RAILWAY_FILES:
         deploy = load_toml(path)["deploy"]
         health = (None, deploy["healthcheckPath"]) if "healthcheckPath" in deploy else None
         roles.append(Role(fleet_argv(deploy["startCommand"]), health, deploy.get("drainingSeconds", 3)))

@@ -11,13 +11,9 @@ import pytest
 
 from shared.jobs import QUEUES
 from shared.settings import SECRETS
-from tests.unit.deploy_roles import ROOT, fleet_argv, load_toml, load_yaml
+from tests.unit.deploy_roles import RAILWAY_FILES, ROOT, fleet_argv, load_toml, load_yaml
 
 COMPOSE_SCHEMA = json.loads((ROOT / "tests/schemas/compose-spec.json").read_text())
-RAILWAY_FILES = [
-    "railway.toml",
-    *(f"docker/railway/{p.name}" for p in sorted((ROOT / "docker/railway").glob("*.toml"))),
-]
 
 
 def compose() -> dict[str, Any]:
