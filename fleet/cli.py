@@ -54,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         checked.add_argument("--refresh", action="store_true", help="read Ashby's jobs, plans and forms again first")
     rules_commands.add_parser("list", help="the active rules: version, scope, mode, priority")
     rules_commands.add_parser("show", help="one rule in words, as written, and its versions").add_argument("name")
+    audit = rules_commands.add_parser("audit", help="the decisions taken, with their evidence, newest first")
+    audit.add_argument("--application", help="one application's decisions")
+    audit.add_argument("--since", help="30d, 12h, 90m or an ISO date")
+    simulate = rules_commands.add_parser("simulate", help="what a rules file would have decided on stored feedback")
+    simulate.add_argument("file", type=Path)
+    simulate.add_argument("--since", default="30d", help="interviews since (30d, 12h, or an ISO date)")
+    simulate.add_argument("--refresh", action="store_true", help="read the Ashby catalog again first")
 
     probe = commands.add_parser("probe", help="exit 0 when this process's health endpoint answers 200 (containers)")
     probe.add_argument("--port", type=int, help="default: METRICS_PORT (a worker) if set, else PORT (the ingress)")

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 from redis.exceptions import RedisError
 
+from fleet.advancement_cli import audit, parse_since, simulate
 from shared.advancement.catalog import Catalog
 from shared.advancement.describe import describe, scope
 from shared.advancement.rules_file import RulesInvalid, WrittenRule, resolve
@@ -41,6 +42,8 @@ async def run_rules(settings: Settings, args: argparse.Namespace, *, out: TextIO
             return await list_rules(pool, out)
         if args.rules_command == "show":
             return await show_rule(pool, args.name, out)
+        if args.rules_command == "audit":
+            return await audit(pool, application_id=args.application, since=args.since, out=out)
         now = datetime.now(UTC)
         catalog = await current_catalog(settings, pool, refresh=args.refresh, now=now)
         if catalog is None:
@@ -50,6 +53,10 @@ async def run_rules(settings: Settings, args: argparse.Namespace, *, out: TextIO
             return 1
         if args.rules_command == "validate":
             print(f"{_count(len(written), 'rule')} valid", file=out)
+            return 0
+        if args.rules_command == "simulate":
+            since = parse_since(args.since, now=now) or now - timedelta(days=30)
+            await simulate(pool, [w.rule for w in written], since=since, now=now, out=out)
             return 0
         return await apply_rules(pool, written, now, out)
     finally:

@@ -43,6 +43,7 @@ CREATE TABLE decisions (
     decided_by                  text,  -- 'rule' (auto), or the Slack user who clicked
     decided_at                  timestamptz,
     attempts                    integer NOT NULL DEFAULT 0,
+    called_at                   timestamptz,  -- set just before application.changeStage is called
     ashby_result                jsonb,  -- the stage Ashby reported after the move, or its error code
     created_at                  timestamptz NOT NULL DEFAULT now(),
     updated_at                  timestamptz NOT NULL DEFAULT now(),

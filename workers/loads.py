@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from shared import post_marks
+from shared.advancement.messages import Names
+from shared.db import advancement as advancement_db
+from shared.db import ashby_cache
+from shared.db import catalog as catalog_db
+from shared.db import people as people_db
 from shared.db import reminders as reminders_db
+from shared.db.advancement import DecisionRow
+from shared.db.ashby_cache import TeamMember
 from shared.db.people import Person
 from shared.db.reminders import ReminderRow
 from shared.feedback_form import FieldMap
@@ -84,3 +91,50 @@ async def form_request(d: Deps, key: str, *, with_form: bool) -> FormRequest:
     )  # fmt: skip
     cached = await load_modal(d.queue, key)
     return FormRequest(interview, person.slack_user_id, cached.field_map if cached else None)
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    decision: DecisionRow
+    names: Names
+    messages: list[tuple[str, str]]  # (channel, ts) of the messages posted so far
+    new_recipients: tuple[str, ...]  # where to post it first: the recruiters in Slack, or the rule's channel
+
+
+async def decision_facts(d: Deps, decision_id: int) -> DecisionFacts | None:
+    """A decision with what its message names, where it was posted, and (first time) where to post it."""
+    decision = await advancement_db.get_decision(d.pool, decision_id)
+    if decision is None:
+        return None
+    application = await ashby_cache.get_application(d.pool, decision.application_id)
+    stages = await catalog_db.stages_of_plans(
+        d.pool, {application.plan_id} if application and application.plan_id else set()
+    )
+    messages = await advancement_db.messages(d.pool, decision_id)
+    team = [(m.user_id, m.email) for m in (application.hiring_team if application else ()) if m.recruits and m.email]
+    people = await resolve_people(d.pool, d.slack, team, now=d.clock(), max_age=PEOPLE_MAX_AGE) if not messages else []
+    recruiters = tuple(dict.fromkeys(p.slack_user_id for p in people if p.status == "matched" and p.slack_user_id))
+    names = Names(
+        candidate=(application.candidate_name if application else None) or "The candidate",
+        candidate_url=application.candidate_url if application else None,
+        job=application.job_title if application else None,
+        stages={s.id: s.title for plan in stages.values() for s in plan},
+    )
+    first = () if messages else recruiters or ((decision.channel,) if decision.channel else ())
+    return DecisionFacts(decision, names, messages, first)
+
+
+@dataclass(frozen=True)
+class ClickFacts:
+    decision: DecisionRow
+    hiring_team: tuple[TeamMember, ...]
+    clicker_ashby_user_id: str | None
+
+
+async def click_facts(d: Deps, decision_id: int, slack_user_id: str) -> ClickFacts | None:
+    decision = await advancement_db.get_decision(d.pool, decision_id)
+    if decision is None:
+        return None
+    application = await ashby_cache.get_application(d.pool, decision.application_id)
+    clicker = await people_db.ashby_user_of(d.pool, slack_user_id)
+    return ClickFacts(decision, application.hiring_team if application else (), clicker)

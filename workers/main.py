@@ -21,6 +21,13 @@ from shared.jobs import QUEUES, WEBHOOK_DEDUPE_S, deserialize, queue_redis, seri
 from shared.settings import Settings
 from workers.deps import Clock, build_deps, utc_now
 from workers.job_boundary import ARQ_MAX_TRIES
+from workers.jobs.advancement import (
+    decide_click,
+    evaluate_advancement,
+    execute_decision,
+    post_debrief,
+    post_decision,
+)
 from workers.jobs.ashby_events import ingest_ashby_event, reconcile_schedules
 from workers.jobs.forms import hydrate_modal, notify_open_failed, save_draft, send_resume_link
 from workers.jobs.people import resolve_people
@@ -50,6 +57,10 @@ def functions_for(queue: str) -> list[Function]:
             # their last requests finish within the clients' own retry budgets.
             _func(refresh_metadata, timeout=WORK_SET_TIMEOUT_S),
             _func(resolve_people, timeout=WORK_SET_TIMEOUT_S),
+            _func(evaluate_advancement, timeout=WORK_SET_TIMEOUT_S),
+            _func(execute_decision),
+            _func(post_decision),
+            _func(post_debrief),
         ]
     if queue == "interactive":
         return [
@@ -62,6 +73,7 @@ def functions_for(queue: str) -> list[Function]:
             _func(send_resume_link),
             _func(notify_open_failed),
             _func(notify_submission_failed),
+            _func(decide_click),
         ]
     raise ValueError(f"unknown queue {queue!r}; expected one of {sorted(QUEUES)}")
 
@@ -95,6 +107,15 @@ def cron_jobs_for(queue: str) -> list[CronJob]:
         # Carry on the work sets' jobs that stopped at their time budget or because Ashby or Slack was busy.
         cron(refresh_metadata, name="cron:refresh_metadata", second=50, unique=True, timeout=WORK_SET_TIMEOUT_S),
         cron(resolve_people, name="cron:resolve_people", second=55, unique=True, timeout=WORK_SET_TIMEOUT_S),
+        # Applications whose evidence changed, and those whose quiet period or timeout fell due.
+        cron(
+            evaluate_advancement,
+            name="cron:evaluate_advancement",
+            second={20, 50},
+            unique=True,
+            run_at_startup=True,
+            timeout=WORK_SET_TIMEOUT_S,
+        ),
         # Catches schedule webhooks that never arrived (Ashby gave up, or Redis lost the job).
         cron(
             reconcile_schedules,

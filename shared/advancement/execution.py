@@ -2,8 +2,9 @@
 
 `application.changeStage` has no idempotency key. Just before it, the executor re-reads the application:
 a candidate no longer in the decision's from-stage (moved by hand meanwhile, or archived) supersedes the
-decision and nothing is called; a candidate already in the target stage means an earlier try's call
-landed (its answer was lost, or its worker died right after it), and it is recorded, not repeated.
+decision and nothing is called; a candidate in the target stage after an earlier try marked that it was
+calling means that call landed (its answer was lost, or its worker died right after it), and it is
+recorded, not repeated.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ Execution = Landed | Superseded | Move
 
 def decide_execution(decision: DecisionRow, application: Application, *, now: datetime) -> Execution:
     current = application.current_interview_stage.id if application.current_interview_stage else None
-    if decision.to_stage_id is not None and current == decision.to_stage_id:
+    if decision.called_at is not None and decision.to_stage_id is not None and current == decision.to_stage_id:
         return Landed(current)
     if application.status == "Archived":
         return Superseded("the candidate was archived meanwhile")

@@ -131,13 +131,7 @@ async def load_evidence(conn: Executor, application_ids: Sequence[str]) -> tuple
     }
     seats: dict[str, list[Seat]] = {}
     for r in await conn.fetch(_SEATS, list(places)):
-        feedback = None
-        if r["has_feedback"]:
-            feedback = Feedback(_json(r["submitted_values"]), r["submitted_at"])
-        name = f"{r['first_name'] or ''} {r['last_name'] or ''}".strip() or "An interviewer"
-        seats.setdefault(r["application_id"], []).append(
-            Seat(r["event_id"], r["interview_id"], r["user_id"], name, r["feedback_required"], r["end_time"], feedback)
-        )
+        seats.setdefault(r["application_id"], []).append(_seat(r))
     evidence = [
         Evidence(p.application_id, p.job_id, p.plan_id, p.stage_id, p.status or "Active", tuple(seats.get(a, ())))
         for a, p in places.items()
@@ -145,6 +139,45 @@ async def load_evidence(conn: Executor, application_ids: Sequence[str]) -> tuple
     ]
     unknown = [a for a in application_ids if a not in places or places[a].stage_id is None]
     return evidence, unknown
+
+
+_STAGE_SEATS = """
+SELECT s.application_id, s.interview_stage_id, e.id AS event_id, e.interview_id, e.end_time, i.user_id,
+       i.first_name, i.last_name, i.feedback_required, f.event_id IS NOT NULL AS has_feedback, f.submitted_values,
+       f.submitted_at, a.job_id, a.plan_id, a.status
+FROM interview_schedules s
+JOIN interview_events e ON e.schedule_id = s.id AND e.removed_at IS NULL
+JOIN event_interviewers i ON i.event_id = e.id AND i.removed_at IS NULL
+LEFT JOIN feedback_received f ON f.event_id = e.id AND f.interviewer_id = i.user_id
+LEFT JOIN ashby_applications a ON a.id = s.application_id
+WHERE s.status <> 'Cancelled' AND s.application_id IS NOT NULL AND s.interview_stage_id IS NOT NULL
+  AND s.id IN (SELECT schedule_id FROM interview_events WHERE end_time >= $1)
+ORDER BY s.application_id, s.interview_stage_id, e.start_time, i.user_id
+"""
+
+
+async def stage_evidence_since(conn: Executor, since: datetime) -> list[Evidence]:
+    """The evidence of every (application, stage) that had interviews ending since `since`, as it was at that
+    stage (for `fleet rules simulate`: the candidate may have moved on since)."""
+    grouped: dict[tuple[str, str], tuple[Any, list[Seat]]] = {}
+    for r in await conn.fetch(_STAGE_SEATS, since):
+        key = (r["application_id"], r["interview_stage_id"])
+        feedback = Feedback(_json(r["submitted_values"]), r["submitted_at"]) if r["has_feedback"] else None
+        name = f"{r['first_name'] or ''} {r['last_name'] or ''}".strip() or "An interviewer"
+        seat = Seat(
+            r["event_id"], r["interview_id"], r["user_id"], name, r["feedback_required"], r["end_time"], feedback
+        )
+        grouped.setdefault(key, (r, []))[1].append(seat)
+    return [
+        Evidence(application_id, r["job_id"], r["plan_id"], stage_id, "Active", tuple(seats))
+        for (application_id, stage_id), (r, seats) in grouped.items()
+    ]
+
+
+def _seat(r: asyncpg.Record) -> Seat:
+    feedback = Feedback(_json(r["submitted_values"]), r["submitted_at"]) if r["has_feedback"] else None
+    name = f"{r['first_name'] or ''} {r['last_name'] or ''}".strip() or "An interviewer"
+    return Seat(r["event_id"], r["interview_id"], r["user_id"], name, r["feedback_required"], r["end_time"], feedback)
 
 
 def _json(value: Any) -> dict[str, Any] | None:
@@ -175,7 +208,7 @@ async def insert_decisions(conn: Executor, decided: Sequence[tuple[Evidence, Dec
             d.communication_template_id,
             d.send_after_hours,
             d.reason,
-            json.dumps(d.evidence),
+            d.evidence,
             d.rule.debrief_channel,
             "held" if d.outcome == "hold" and d.rule.mode != "dry_run" else STATE_FOR_MODE[d.rule.mode],
             "rule" if d.rule.mode == "auto" and d.outcome != "hold" else None,
@@ -221,13 +254,14 @@ class DecisionRow:
     decided_by: str | None
     decided_at: datetime | None
     attempts: int
+    called_at: datetime | None
     ashby_result: dict[str, Any] | None
     created_at: datetime
 
 
 _DECISION = """id, application_id, job_id, from_stage_id, rule_name, rule_version, mode, outcome, to_stage_id,
 archive_reason_id, communication_template_id, send_after_hours, reason, evidence, channel, state, decided_by,
-decided_at, attempts, ashby_result, created_at"""
+decided_at, attempts, called_at, ashby_result, created_at"""
 
 
 def _decision(row: asyncpg.Record) -> DecisionRow:
@@ -283,6 +317,12 @@ async def claim_execution(conn: Executor, decision_id: int) -> DecisionRow | Non
     return None if row is None else _decision(row)
 
 
+async def mark_calling(conn: Executor, decision_id: int) -> None:
+    """Just before `application.changeStage`: a later try that finds the candidate in the target stage knows the
+    call may have landed; without this mark the candidate got there some other way (a person, in Ashby)."""
+    await conn.execute("UPDATE decisions SET called_at = now() WHERE id = $1 AND called_at IS NULL", decision_id)
+
+
 async def finish_execution(
     conn: Executor, decision_id: int, *, state: str, result: dict[str, Any]
 ) -> DecisionRow | None:
@@ -292,7 +332,7 @@ async def finish_execution(
         f"WHERE id = $1 AND state = 'executing' RETURNING {_DECISION}",
         decision_id,
         state,
-        json.dumps(result),
+        result,
     )
     return None if row is None else _decision(row)
 

@@ -7,7 +7,7 @@ back as one `Catalog` value; `plan_stages` is what the evaluator needs of a plan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -100,6 +100,21 @@ async def plan_stages(pool: asyncpg.Pool | asyncpg.Connection, plan_id: str) -> 
         plan_id,
     )
     return [_stage(row) for row in rows]
+
+
+async def stages_of_plans(
+    pool: asyncpg.Pool | asyncpg.Connection, plan_ids: Iterable[str]
+) -> dict[str, list[PlanStage]]:
+    """Each plan's stages in plan order, for several plans in one query (plans not cached are absent)."""
+    rows = await pool.fetch(
+        "SELECT plan_id, stage_id, title, type, position FROM ashby_plan_stages WHERE plan_id = ANY($1::text[]) "
+        "ORDER BY plan_id, position",
+        sorted(set(plan_ids)),
+    )
+    stages: dict[str, list[PlanStage]] = {}
+    for row in rows:
+        stages.setdefault(row["plan_id"], []).append(_stage(row))
+    return stages
 
 
 def _plan(plan_id: str, title: str, stages: Sequence[Any]) -> CatalogPlan:

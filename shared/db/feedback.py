@@ -7,7 +7,6 @@ call and is final once `submitted`.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -208,7 +207,7 @@ async def record_synced(
             [f[1] for f in found],
             [f[2] for f in found],
             [f[3] for f in found],
-            [json.dumps(f[4]) for f in found],
+            [f[4] for f in found],
         )
         new = [(r["event_id"], r["interviewer_id"], r["ashby_submission_id"]) for r in rows if r["inserted"]]
         if new:
