@@ -28,10 +28,9 @@ SERVED: dict[str, tuple[set[int | None], set[str | None]]] = {
 UNCHECKED_BY_PLATFORM = {("render", "worker-interactive"), ("render", "worker-default")}
 # `fleet admin` is built on another branch at the same time as these files. Strict: once it lands these pass,
 # fail as XPASS, and this mark must go.
-ADMIN_PENDING = pytest.mark.xfail(reason="`fleet admin` has not landed yet: remove this mark when it has", strict=True)
 
 TARGET_ROLES = [
-    pytest.param(target, role, id=f"{target}-{role}", marks=[ADMIN_PENDING] if role == "admin" else [])
+    pytest.param(target, role, id=f"{target}-{role}")
     for target in TARGETS
     for role in ROLES
 ]
