@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from shared.error_reporting import init_error_reporting
 from shared.logs import configure_logging
 from shared.settings import Settings, SettingsError, load_settings
 
@@ -92,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(level=settings.log_level, fmt=settings.log_format)
+    if args.command in ("ingress", "worker", "admin"):
+        init_error_reporting(settings, role=args.command if args.command != "worker" else f"worker-{args.queue}")
     if settings.generated_secrets and args.command in ("ingress", "worker"):
         import structlog
 

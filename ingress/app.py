@@ -12,12 +12,13 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ingress.ashby import ashby_webhook
-from ingress.health import health, ready
+from ingress.health import health, metrics_endpoint, ready
 from ingress.http import RequestLogMiddleware
 from ingress.slack import slack_interactions
 from ingress.state import IngressState
 from shared.clients.slack import SlackClient
 from shared.jobs import enqueue_batcher, queue_redis
+from shared.metrics import Metrics, build_metrics
 from shared.ratelimit import RedisRateLimiter
 from shared.settings import Settings
 
@@ -28,12 +29,16 @@ def create_app(
     queue: ArqRedis | None = None,
     slack: SlackClient | None = None,
     clock: Callable[[], float] = time.time,
+    metrics: Metrics | None = None,
 ) -> Starlette:
     """Build the app. Tests inject `queue` and `slack` (the state is ready at once, for clients that do not run
     the lifespan); otherwise the lifespan builds them from settings and closes them on shutdown."""
 
+    counted = metrics or build_metrics()
+
     def state(queue: ArqRedis, slack: SlackClient) -> IngressState:
-        return IngressState(settings=settings, clock=clock, queue=queue, batcher=enqueue_batcher(queue), slack=slack)
+        batcher = enqueue_batcher(queue)
+        return IngressState(settings=settings, clock=clock, queue=queue, batcher=batcher, slack=slack, metrics=counted)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -59,8 +64,9 @@ def create_app(
             Route("/slack/interactions", slack_interactions, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
-        middleware=[Middleware(RequestLogMiddleware)],
+        middleware=[Middleware(RequestLogMiddleware, metrics=counted)],
         lifespan=lifespan,
     )
     if queue is not None:  # given by a test, whose client may not run the lifespan

@@ -37,6 +37,7 @@ async def ashby_webhook(request: Request) -> Response:
         return refused.response
     if not verify_ashby(state.settings.ashby_webhook_secret, body, request.headers.get("ashby-signature")):
         log.warning("ashby_webhook_rejected", reason="missing or invalid signature")
+        state.metrics.signature_failures.labels("ashby").inc()
         return error(401, "missing or invalid Ashby-Signature")
     try:
         action = envelope_decoder.decode(body).action

@@ -12,12 +12,18 @@ from starlette.responses import Response
 
 from ingress.http import JSONResponse
 from ingress.state import state_of
+from shared.metrics import CONTENT_TYPE
 
 CHECK_TIMEOUT_S = 2.0
 
 
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus's scrape: this process's counters (requests, signature failures, queue errors)."""
+    return Response(state_of(request).metrics.exposition(), media_type=CONTENT_TYPE)
 
 
 async def ready(request: Request) -> Response:

@@ -15,6 +15,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.metrics import Metrics
+
 MAX_BODY_BYTES = 1024 * 1024
 # An over-limit body up to this size is read to its end (and dropped) before the 413: see `read_body`.
 DRAIN_MAX_BYTES = 8 * 1024 * 1024
@@ -81,11 +83,20 @@ def _declared_length(request: Request) -> int | None:
     return int(value) if len(value) <= 18 else DRAIN_MAX_BYTES + 1  # int() refuses 4,300+ digits
 
 
-class RequestLogMiddleware:
-    """Binds a request id for every log line of the request and writes one canonical line per request."""
+# The ingress's routes: the only paths that become metric labels (any other is "other").
+ROUTES = frozenset(
+    {"/webhooks/ashby", "/slack/interactions", "/slack/events", "/slack/commands", "/health", "/ready", "/metrics"}
+)
+QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics"})
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestLogMiddleware:
+    """Binds a request id for every log line of the request (and the jobs it queues), counts the request, and
+    writes one canonical line per request."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,14 +118,14 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            if scope["path"] not in ("/health", "/ready"):
-                log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status,
-                    ms=round((time.perf_counter() - started) * 1000, 2),
-                )
+            seconds = time.perf_counter() - started
+            path = scope["path"]
+            if self.metrics is not None:
+                route = path if path in ROUTES else "other"
+                self.metrics.requests.labels(route, str(status)).inc()
+                self.metrics.request_seconds.labels(route).observe(seconds)
+            if path not in QUIET_ROUTES:
+                log.info("request", method=scope["method"], path=path, status=status, ms=round(seconds * 1000, 2))
             structlog.contextvars.unbind_contextvars("request_id")
 
 

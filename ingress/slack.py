@@ -58,10 +58,12 @@ async def slack_interactions(request: Request) -> Response:
     signature = request.headers.get("x-slack-signature")
     if not verify_slack(state.settings.slack_signing_secret, body, timestamp, signature, now=state.clock()):
         log.warning("slack_interaction_rejected", reason="missing, invalid or expired signature")
+        state.metrics.signature_failures.labels("slack").inc()
         return error(401, "missing, invalid or expired Slack signature")
     try:
         if not await _first_delivery(state.queue, str(signature)):
             log.warning("slack_interaction_rejected", reason="replayed")
+            state.metrics.signature_failures.labels("slack_replay").inc()
             return error(401, "replayed Slack request")
         payload = _payload(body)
         if type_decoder.decode(payload).type not in INTERACTION_TYPES:

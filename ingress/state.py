@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from shared.clients.slack import SlackClient
 from shared.enqueue_batch import ScriptBatcher
+from shared.metrics import Metrics
 from shared.settings import Settings
 
 
@@ -20,6 +21,7 @@ class IngressState:
     queue: ArqRedis
     batcher: ScriptBatcher  # coalesces the concurrent requests' enqueues into one Redis round trip
     slack: SlackClient  # views.open only: the trigger dies 3 s after the click
+    metrics: Metrics
 
 
 def state_of(request: Request) -> IngressState:

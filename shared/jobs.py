@@ -12,6 +12,7 @@ from collections.abc import Awaitable
 from typing import Any, cast
 
 import msgspec
+import structlog
 from arq.connections import ArqRedis
 from arq.constants import expires_extra_ms, job_key_prefix, result_key_prefix
 from redis.asyncio import ConnectionPool
@@ -45,6 +46,9 @@ POST_DECISION = "post_decision"
 POST_DEBRIEF = "post_debrief"
 # interactive queue: an approver clicked
 DECIDE_CLICK = "decide_click"
+
+# The keyword argument that carries the request id from whoever enqueued a job to its log lines.
+REQUEST_ID = "request_id"
 
 # How long a finished webhook job's result is kept: its id then blocks re-enqueueing the same body, which
 # covers Ashby's retry schedule (up to 10 attempts over about 3 hours).
@@ -114,8 +118,13 @@ async def enqueue_unique(
     """Enqueue `function(*args, **kwargs)` unless a job or kept result with `job_id` exists (arq semantics).
     With a `batcher` (the ingress's), concurrent calls share one pipeline.
 
-    Returns True when queued, False for a duplicate.
+    The request id bound to the caller's log context (the ingress request's, or the job's that enqueues)
+    travels with the job as `request_id`: the job boundary binds it to the job's log lines and removes it
+    before the job runs. Returns True when queued, False for a duplicate.
     """
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if request_id is not None:
+        kwargs = {**kwargs, REQUEST_ID: request_id}
     enqueue_ms = int(time.time() * 1000)
     score = enqueue_ms + int(defer_s * 1000)
     job = serialize({"t": None, "f": function, "a": args, "k": kwargs, "et": enqueue_ms})

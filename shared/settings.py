@@ -71,6 +71,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     advancement_admins: tuple[str, ...] = ()  # Slack user ids who may decide any advancement approval
     admin_token: str = ""  # `fleet admin` sign-in and API bearer token; unset: the admin service refuses to start
     admin_port: int = 8080
+    sentry_dsn: str = ""  # error reporting, scrubbed of personal data (shared/error_reporting.py); unset: off
+    sentry_release: str = ""
     generated_secrets: tuple[str, ...] = ()  # secrets missing outside production, random for this process
 
     @property
@@ -136,6 +138,8 @@ def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str
     read("REMINDER_ESCALATE", _parse_bool)
     read("ADVANCEMENT_ADMINS", _parse_slack_ids)
     read("ADMIN_PORT", int, _check_range(1, 65535))
+    read("SENTRY_DSN", str, _check_url(("http", "https")))
+    read("SENTRY_RELEASE", str)
     for name in (*SECRETS, "ADMIN_TOKEN"):
         read(
             name,

@@ -16,6 +16,7 @@ from arq.connections import ArqRedis
 from shared.clients.ashby import AshbyClient
 from shared.clients.slack import SlackClient, SlackLimits
 from shared.db.pool import create_pool
+from shared.metrics import Metrics, build_metrics
 from shared.ratelimit import RedisRateLimiter
 from shared.reminders import ReminderPolicy
 from shared.settings import Settings, parse_quiet_hours
@@ -37,6 +38,7 @@ class Deps:
     ashby: AshbyClient
     slack: SlackClient
     policy: ReminderPolicy
+    metrics: Metrics = field(default_factory=build_metrics)
     # Ashby fetches in flight in this process, by object: concurrent misses of one object share one request.
     fetches: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
 
@@ -60,9 +62,12 @@ def reminder_policy(settings: Settings) -> ReminderPolicy:
 
 
 @contextlib.asynccontextmanager
-async def build_deps(settings: Settings, queue: ArqRedis, *, clock: Clock = utc_now) -> AsyncIterator[Deps]:
+async def build_deps(
+    settings: Settings, queue: ArqRedis, *, clock: Clock = utc_now, metrics: Metrics | None = None
+) -> AsyncIterator[Deps]:
     """Open the pool and the HTTP clients for one process; close them on exit."""
     assert settings.database_url is not None
+    metrics = metrics or build_metrics()
     limiter = RedisRateLimiter(queue)
     async with contextlib.AsyncExitStack() as stack:
         pool = await create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
@@ -76,12 +81,14 @@ async def build_deps(settings: Settings, queue: ArqRedis, *, clock: Clock = utc_
             http=http,
             limiter=limiter,
             rate_per_s=settings.ashby_requests_per_minute / 60.0,
+            metrics=metrics,
         )
         slack = SlackClient(
             token=settings.slack_bot_token,
             base_url=settings.slack_base_url,
             limiter=limiter,
             limits=SlackLimits(workspace_per_s=settings.slack_messages_per_second),
+            metrics=metrics,
         )
         stack.push_async_callback(slack.aclose)
         fetches: dict[str, asyncio.Future[Any]] = {}
@@ -95,6 +102,7 @@ async def build_deps(settings: Settings, queue: ArqRedis, *, clock: Clock = utc_
             ashby=ashby,
             slack=slack,
             policy=reminder_policy(settings),
+            metrics=metrics,
             fetches=fetches,
         )
 

@@ -29,6 +29,7 @@ from arq.typing import WorkerCoroutine
 
 from shared import jobs
 from shared.db import dead_letters
+from shared.error_reporting import report_exception
 from shared.errors import error_label, is_transient
 from shared.retry import full_jitter
 from workers.deps import Deps, deps
@@ -81,27 +82,41 @@ def job(
         async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
             job_try = int(ctx.get("job_try", 1))
             structlog.contextvars.bind_contextvars(job=fn.__name__, job_id=ctx.get("job_id"), job_try=job_try)
-            if "request_id" in kwargs:
-                structlog.contextvars.bind_contextvars(request_id=kwargs["request_id"])
+            request_id = kwargs.pop(jobs.REQUEST_ID, None)  # see `shared.jobs.enqueue_unique`
+            if request_id is not None:
+                structlog.contextvars.bind_contextvars(request_id=request_id)
             started = time.perf_counter()
+            outcome = "error"
             try:
                 if not periodic and job_try > tries and _queued_for(ctx) >= RETRY_WINDOW:
                     # Past its tries and its window without an outcome: its worker died mid-job every time.
                     await _give_up(on_give_up, ctx, args, kwargs)
                     await _dead_letter(ctx, fn.__name__, args, kwargs, "AttemptsExhausted", subject, periodic)
                     log.error("job_dead_lettered", error="AttemptsExhausted", ms=_ms(started))
-                    return {"outcome": "dead_lettered"}
+                    outcome = "dead_lettered"
+                    return {"outcome": outcome}
                 result = await fn(ctx, *args, **kwargs)
             except Retry:
+                outcome = "retry"
                 raise
             except Exception as exc:
                 if not (is_transient(exc) and (periodic or job_try < tries or _queued_for(ctx) < RETRY_WINDOW)):
                     await _give_up(on_give_up, ctx, args, kwargs)
-                return await _failed(ctx, fn.__name__, args, kwargs, exc, job_try, tries, periodic, subject, started)
+                try:
+                    failed = await _failed(
+                        ctx, fn.__name__, args, kwargs, exc, job_try, tries, periodic, subject, started
+                    )
+                except Retry:
+                    outcome = "retry"
+                    raise
+                outcome = failed["outcome"]
+                return failed
             else:
                 log.info("job_done", ms=_ms(started))
+                outcome = "done"
                 return result
             finally:
+                _count(ctx, fn.__name__, outcome, time.perf_counter() - started)
                 structlog.contextvars.unbind_contextvars("job", "job_id", "job_try", "request_id")
 
         run.tries = tries  # type: ignore[attr-defined]
@@ -141,7 +156,17 @@ async def _failed(
         log.warning("dead_letter_deferred", error=error, cause=error_label(record_exc))
         raise Retry(defer=BACKOFF_CAP_S) from exc
     log.error("job_dead_lettered", error=error, transient=transient, ms=_ms(started))
+    report_exception(exc)
     return {"outcome": "dead_lettered", "error": error}
+
+
+def _count(ctx: dict[str, Any], name: str, outcome: str, seconds: float) -> None:
+    found = ctx.get("deps")
+    if isinstance(found, Deps):  # absent only when the worker's start-up itself failed
+        found.metrics.jobs.labels(name, outcome).inc()
+        found.metrics.job_seconds.labels(name).observe(seconds)
+        if outcome == "dead_lettered":
+            found.metrics.dead_letters.labels(name).inc()
 
 
 async def _give_up(hook: GiveUp | None, ctx: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

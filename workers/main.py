@@ -18,6 +18,7 @@ from arq.worker import Function, Worker
 from shared.db.migrations import assert_up_to_date, default_directory, load_migrations
 from shared.durability import check_redis_persistence
 from shared.jobs import QUEUES, WEBHOOK_DEDUPE_S, deserialize, queue_redis, serialize
+from shared.metrics import Metrics
 from shared.settings import Settings
 from workers.deps import Clock, build_deps, utc_now
 from workers.job_boundary import ARQ_MAX_TRIES
@@ -146,7 +147,8 @@ def worker_settings(
     *,
     clock: Clock = utc_now,
     burst: bool = False,
-    on_ready: Callable[[], None] | None = None,
+    on_ready: Callable[[], object] | None = None,
+    metrics: Metrics | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for `arq.worker.Worker` serving `queue` ("interactive" or "default").
 
@@ -159,7 +161,9 @@ def worker_settings(
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["queue_name"] = QUEUES[queue]
         if "deps" not in ctx:
-            ctx["deps"] = await stack.enter_async_context(build_deps(settings, ctx["redis"], clock=clock))
+            ctx["deps"] = await stack.enter_async_context(
+                build_deps(settings, ctx["redis"], clock=clock, metrics=metrics)
+            )
         async with ctx["deps"].pool.acquire() as conn:
             await assert_up_to_date(conn, load_migrations(default_directory()))
         await check_redis_persistence(ctx["redis"], production=settings.is_production)
@@ -194,9 +198,10 @@ def create_worker(
     *,
     clock: Clock = utc_now,
     burst: bool = False,
-    on_ready: Callable[[], None] | None = None,
+    on_ready: Callable[[], object] | None = None,
+    metrics: Metrics | None = None,
 ) -> Worker:
-    worker = Worker(**worker_settings(settings, queue, clock=clock, burst=burst, on_ready=on_ready))
+    worker = Worker(**worker_settings(settings, queue, clock=clock, burst=burst, on_ready=on_ready, metrics=metrics))
     # arq re-runs a job whose worker vanished once its in-progress mark expires, which it sets from the LONGEST
     # timeout of any function (the 30-minute syncs): a webhook in a killed worker would wait half an hour.
     # Every long job here also holds its own lock (`workers/run_lock.py`), so a second pick of a job still

@@ -27,10 +27,12 @@ from redis import exceptions as redis_errors
 from shared.db.migrations import MigrationError
 from shared.durability import RedisNotDurable
 from shared.errors import error_label, is_transient
+from shared.metrics import build_metrics
 from shared.retry import full_jitter
 from shared.settings import Settings
 from workers.deps import Clock, utc_now
 from workers.main import create_worker
+from workers.observed import observe
 from workers.status import State, WorkerStatus, status_server
 
 RECONNECT_BASE_S = 0.5
@@ -75,12 +77,25 @@ class Shutdown:
 async def serve_worker(settings: Settings, queue: str, *, burst: bool = False, clock: Clock = utc_now) -> int:
     """Run a worker for `queue` until SIGTERM (or, with `burst`, until the queue is empty); the exit code."""
     status = WorkerStatus(queue)
-    worker = create_worker(settings, queue, clock=clock, burst=burst, on_ready=lambda: status.set("running"))
+    metrics = build_metrics()
+    worker = create_worker(
+        settings, queue, clock=clock, burst=burst, on_ready=lambda: status.set("running"), metrics=metrics
+    )
     shutdown = Shutdown(grace_s=settings.worker_shutdown_grace_s)
     shutdown.install(asyncio.get_running_loop())
+
+    async def scrape() -> bytes:
+        found = worker.ctx.get("deps")
+        try:
+            await observe(metrics, worker.pool, found.pool if found else None, now=clock())
+        except Exception as exc:  # a scrape during an outage still serves the counters
+            log.debug("metrics_observe_failed", error=error_label(exc))
+        return metrics.exposition()
+
     async with contextlib.AsyncExitStack() as stack:
         if settings.metrics_port is not None:
-            await stack.enter_async_context(status_server(status, host=settings.host, port=settings.metrics_port))
+            server = status_server(status, host=settings.host, port=settings.metrics_port, scrape=scrape)
+            await stack.enter_async_context(server)
         try:
             return await _supervise(worker, status, shutdown)
         finally:

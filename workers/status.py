@@ -2,8 +2,8 @@
 
 `/health` answers 200 while the process and its event loop live (whatever Redis or PostgreSQL are doing: a
 worker waiting for Redis is healthy, and restarting it would not help); `/ready` answers 200 only while the
-worker is connected and taking jobs, 503 with the state otherwise. State changes are logged once each, not
-once per reconnect attempt.
+worker is connected and taking jobs, 503 with the state otherwise; `/metrics` is Prometheus's scrape.
+State changes are logged once each, not once per reconnect attempt.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Literal
 
 import msgspec
 import structlog
+
+from shared.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 State = Literal["starting", "waiting_for_redis", "waiting_for_postgres", "running", "draining", "stopped"]
 REQUEST_TIMEOUT_S = 5.0
@@ -52,17 +54,24 @@ class WorkerStatus:
 
 
 @contextlib.asynccontextmanager
-async def status_server(status: WorkerStatus, *, host: str, port: int) -> AsyncIterator[asyncio.Server]:
-    """Serve GET /health and GET /ready on `host:port` while the context is open."""
+async def status_server(
+    status: WorkerStatus, *, host: str, port: int, scrape: Callable[[], Awaitable[bytes]] | None = None
+) -> AsyncIterator[asyncio.Server]:
+    """Serve GET /health, GET /ready and (with `scrape`, Prometheus's text format) GET /metrics on
+    `host:port` while the context is open."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             line = await asyncio.wait_for(reader.readline(), REQUEST_TIMEOUT_S)
             parts = line[:MAX_REQUEST_LINE].split()
-            path = parts[1].decode("latin-1") if len(parts) >= 2 and parts[0] == b"GET" else ""
-            code, body = _answer(status, path.split("?", 1)[0])
+            path = parts[1].decode("latin-1").split("?", 1)[0] if len(parts) >= 2 and parts[0] == b"GET" else ""
+            if path == "/metrics" and scrape is not None:
+                code, content_type, body = "200 OK", METRICS_CONTENT_TYPE, await scrape()
+            else:
+                code, body = _answer(status, path)
+                content_type = "application/json"
             writer.write(
-                f"HTTP/1.1 {code}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                f"HTTP/1.1 {code}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
                 "Connection: close\r\n\r\n".encode()
                 + body
             )

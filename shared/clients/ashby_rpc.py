@@ -26,6 +26,7 @@ import msgspec
 import structlog
 
 from shared.errors import FleetError, Permanent, Transient
+from shared.metrics import Metrics, failure_kind
 from shared.retry import full_jitter, parse_retry_after
 from shared.storable import storable_json
 
@@ -170,6 +171,7 @@ class AshbyRpc:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
+        metrics: Metrics | None = None,
     ) -> None:
         """`http` is the process' shared client (keep-alive, timeouts set by the caller); `page_size`
         (<= 100) is sent as `limit`, None leaves Ashby's default (100). Rate is per API key, shared by every
@@ -195,6 +197,7 @@ class AshbyRpc:
         self._clock = clock
         self._wall_clock = wall_clock
         self._jitter = jitter
+        self._metrics = metrics
 
     def __repr__(self) -> str:  # the headers hold the key
         return f"{type(self).__name__}(base_url={self._url!r})"
@@ -209,7 +212,7 @@ class AshbyRpc:
         while True:
             attempt += 1
             try:
-                return await self._attempt(endpoint, content)
+                envelope = await self._attempt(endpoint, content)
             except AshbyTransientError as exc:
                 delay = (
                     exc.retry_after if exc.retry_after is not None else self._retry.backoff(attempt - 1, self._jitter())
@@ -232,13 +235,24 @@ class AshbyRpc:
                 if give_up:
                     if exc.retry_after is None:
                         exc.retry_after = delay
+                    self._count(endpoint, failure_kind(exc.status))
                     raise
+                if self._metrics is not None:
+                    self._metrics.upstream_retries.labels("ashby", failure_kind(exc.status)).inc()
                 await self._sleep(delay)
             except AshbyApiError as exc:
                 log.warning(
                     "ashby_call_failed", endpoint=endpoint, code=exc.code, request_id=exc.request_id, attempt=attempt
                 )
+                self._count(endpoint, "refused")
                 raise
+            else:
+                self._count(endpoint, "ok")
+                return envelope
+
+    def _count(self, endpoint: str, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.upstream_calls.labels("ashby", endpoint, outcome).inc()
 
     async def _attempt(self, endpoint: str, content: bytes) -> Envelope:
         if self._limiter is not None:

@@ -34,6 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from shared.errors import FleetError, Permanent, Transient
+from shared.metrics import Metrics, failure_kind
 from shared.ratelimit import Limit, RedisRateLimiter
 from shared.retry import full_jitter, parse_retry_after
 
@@ -128,6 +129,7 @@ class SlackClient:
         limits: SlackLimits | None = None,
         timeout_s: float = 10.0,
         sleep: Sleep = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         if not base_url.endswith("/"):
             raise ValueError("base_url must end with '/', e.g. https://slack.com/api/")
@@ -135,12 +137,13 @@ class SlackClient:
         self._limits = limits or SlackLimits()
         self._timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None
+        self._metrics = metrics
         # slack-sdk logs request bodies (emails, message text) at DEBUG; never let that reach our logs.
         sdk_logger = logging.getLogger("shared.clients.slack.sdk")
         sdk_logger.setLevel(logging.INFO)
         handlers: list[AsyncRetryHandler] = [
-            _ConnectionRetry(sleep=sleep),
-            _ServerErrorRetry(max_retry_count=self._limits.server_error_retries, sleep=sleep),
+            _ConnectionRetry(sleep=sleep, metrics=metrics),
+            _ServerErrorRetry(max_retry_count=self._limits.server_error_retries, sleep=sleep, metrics=metrics),
         ]
         # views.open gets no 429 retry: sleeping out a Retry-After would outlive the trigger_id.
         self._views_open_web = AsyncWebClient(
@@ -151,6 +154,7 @@ class SlackClient:
                 max_retry_count=self._limits.rate_limit_retries,
                 max_retry_after_s=self._limits.max_retry_after_s,
                 sleep=sleep,
+                metrics=metrics,
             )
         )
         self._web = AsyncWebClient(token=token, base_url=base_url, logger=sdk_logger, retry_handlers=handlers)
@@ -278,12 +282,20 @@ class SlackClient:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout_s))
             self._web.session = self._views_open_web.session = self._session
         try:
-            return await call(**args)
+            response = await call(**args)
         except SlackApiError as error:
+            self._count(method, failure_kind(error.response.status_code))  # ok:false arrives as a 200: refused
             # `from None`: SlackApiError's message embeds the whole response (emails, message text).
             raise _translate(method, error.response) from None
         except (aiohttp.ClientError, TimeoutError) as error:
+            self._count(method, "network")
             raise Transient(f"slack {method}: {type(error).__name__}") from None
+        self._count(method, "ok")
+        return response
+
+    def _count(self, method: str, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.upstream_calls.labels("slack", method, outcome).inc()
 
 
 def _translate(method: str, response: AsyncSlackResponse) -> FleetError:
@@ -339,13 +351,21 @@ def _user(member: Mapping[str, Any]) -> SlackUser:
     )
 
 
+def _count_retry(metrics: Metrics | None, reason: str) -> None:
+    if metrics is not None:
+        metrics.upstream_retries.labels("slack", reason).inc()
+
+
 class _RateLimitRetry(AsyncRateLimitErrorRetryHandler):
     """slack-sdk's 429 handler with an injected sleep; a long Retry-After goes back to the queue instead."""
 
-    def __init__(self, *, max_retry_count: int, max_retry_after_s: float, sleep: Sleep) -> None:
+    def __init__(
+        self, *, max_retry_count: int, max_retry_after_s: float, sleep: Sleep, metrics: Metrics | None
+    ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self._max_retry_after_s = max_retry_after_s
         self._sleep = sleep
+        self._metrics = metrics
 
     async def _can_retry_async(
         self,
@@ -369,6 +389,7 @@ class _RateLimitRetry(AsyncRateLimitErrorRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
+        _count_retry(self._metrics, "rate_limited")
         retry_after = _retry_after(response.headers if response is not None else None)
         # Slack's hint plus up to a second of jitter, so replicas refused together do not come back together.
         await self._sleep(
@@ -382,6 +403,8 @@ class _BackoffWithInjectedSleep(AsyncRetryHandler):
     capped), slept through the injected `sleep` (tests control time)."""
 
     _sleep: Sleep
+    _metrics: Metrics | None
+    reason: str
 
     async def prepare_for_next_attempt_async(
         self,
@@ -392,6 +415,7 @@ class _BackoffWithInjectedSleep(AsyncRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
+        _count_retry(self._metrics, self.reason)
         await self._sleep(full_jitter(state.current_attempt, base_s=0.5, cap_s=4.0, rand=random.random()))
         state.increment_current_attempt()
 
@@ -399,17 +423,23 @@ class _BackoffWithInjectedSleep(AsyncRetryHandler):
 class _ConnectionRetry(_BackoffWithInjectedSleep, AsyncConnectionErrorRetryHandler):
     """slack-sdk's one retry on a reset or dropped connection, with an injected sleep."""
 
-    def __init__(self, *, sleep: Sleep) -> None:
+    reason = "network"
+
+    def __init__(self, *, sleep: Sleep, metrics: Metrics | None) -> None:
         AsyncConnectionErrorRetryHandler.__init__(self, max_retry_count=1)
         self._sleep = sleep
+        self._metrics = metrics
 
 
 class _ServerErrorRetry(_BackoffWithInjectedSleep, AsyncServerErrorRetryHandler):
     """slack-sdk's 5xx handler (exponential backoff with jitter) with an injected sleep and 502/504 too."""
 
-    def __init__(self, *, max_retry_count: int, sleep: Sleep) -> None:
+    reason = "server_error"
+
+    def __init__(self, *, max_retry_count: int, sleep: Sleep, metrics: Metrics | None) -> None:
         AsyncServerErrorRetryHandler.__init__(self, max_retry_count=max_retry_count)
         self._sleep = sleep
+        self._metrics = metrics
 
     async def _can_retry_async(
         self,

@@ -22,3 +22,11 @@ async def put(pool: asyncpg.Pool, name: str, token: str | None, *, full_sync: bo
         full_sync,
         now,
     )
+
+
+async def ages(pool: asyncpg.Pool, *, now: datetime) -> dict[str, float]:
+    """Seconds since each synced list (and the rules' catalog) last completed a pass."""
+    rows = await pool.fetch(
+        "SELECT name, synced_at FROM ashby_sync_tokens UNION ALL SELECT 'catalog', synced_at FROM ashby_catalog_syncs"
+    )
+    return {row["name"]: max(0.0, (now - row["synced_at"]).total_seconds()) for row in rows}

@@ -94,6 +94,11 @@ class WebhookSender:
     def pending(self) -> int:
         return len(self._pending)
 
+    def take_pending(self) -> list[bytes]:
+        """Hand the queued bodies to a test that delivers them itself (with headers of its own)."""
+        bodies, self._pending = [d.body for d in self._pending], []
+        return bodies
+
     async def flush(self) -> list[tuple[str, int]]:
         """Deliver what is queued; return (action, status) of every attempt since the last flush."""
         async with self._lock:

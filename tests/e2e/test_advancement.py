@@ -167,6 +167,9 @@ async def test_failing_feedback_rejects_only_after_an_authorised_click(
         assert (decision.state, decision.decided_by) == ("done", recruiter)
         updated = w.slack.find_message(message.channel, message.ts)
         assert updated is not None and f"<@{recruiter}>" in str(updated.blocks) and APPROVE not in str(updated.blocks)
+        counted = w.metrics.registry.get_sample_value
+        assert counted("fleet_decisions_total", {"outcome": "decided", "state": "awaiting_approval"}) == 1
+        assert counted("fleet_decisions_total", {"outcome": "executed", "state": "done"}) == 1
 
 
 async def test_a_dry_run_never_calls_ashby_and_posts_no_buttons(

@@ -96,6 +96,9 @@ async def test_double_click_and_double_submit_give_one_scorecard(
         await w.drain()
         assert len(w.submissions(alex)) == 1 and submit_calls(w) == 1
         assert "Feedback submitted" in str(w.messages_to(alex)[-1].blocks)
+        counted = w.metrics.registry.get_sample_value
+        assert counted("fleet_submissions_total", {"outcome": "submitted"}) == 1
+        assert counted("fleet_submissions_total", {"outcome": "already_submitted"}) == 1
 
 
 async def test_feedback_already_in_ashby_is_not_submitted_twice(

@@ -204,6 +204,9 @@ async def test_escalation_once_to_the_hiring_team_then_feedback_stops_everything
         assert w.messages_to(manager) == []
         escalations = await w.pool.fetch("SELECT state, skip_reason FROM reminders WHERE kind = 'escalation'")
         assert sorted(r["state"] for r in escalations) == ["sent", "skipped"]  # one per event, not per interviewer
+        counted = w.metrics.registry.get_sample_value
+        assert counted("fleet_reminders_total", {"kind": "escalation", "outcome": "sent"}) == 1
+        assert counted("fleet_reminders_total", {"kind": "overdue", "outcome": "sent"}) == 3
 
         # Alex finally submits in Ashby's UI: the sync stops everything, the last nudge shows it.
         w.submit_in_ashby(alex, event)

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from ingress.app import create_app as create_ingress
 from shared import jobs
+from shared.metrics import Metrics, build_metrics
 from shared.settings import Settings
 from sim.ashby import sample_answers
 from sim.ashby.app import AshbySim, sim_of
@@ -67,6 +68,7 @@ class World:
     redis: aioredis.Redis
     slack_ids: dict[str, str] = field(default_factory=dict)  # Ashby user id -> Slack user id
     ingress_url: str = ""
+    metrics: Metrics = field(default_factory=build_metrics)  # what the workers counted, across their runs
 
     async def deliver_webhooks(self) -> list[tuple[str, int]]:
         """Ashby sends what its state changes queued, signed, to the ingress."""
@@ -76,7 +78,7 @@ class World:
         """Run both queues' workers until neither has anything left (jobs enqueue jobs on the other)."""
         for _ in range(10):
             for queue in ("default", "interactive"):
-                worker = create_worker(self.settings, queue, clock=self.clock.now, burst=True)
+                worker = create_worker(self.settings, queue, clock=self.clock.now, burst=True, metrics=self.metrics)
                 worker.poll_delay_s = POLL_S
                 try:
                     await worker.main()
@@ -128,9 +130,11 @@ class World:
         await self.drain()
         return schedule
 
-    async def post_webhook(self, body: bytes) -> httpx.Response:
+    async def post_webhook(self, body: bytes, *, request_id: str | None = None) -> httpx.Response:
         """Deliver one Ashby webhook body to the ingress again, signed as Ashby would (a retried delivery)."""
         headers = {"Content-Type": "application/json", "Ashby-Signature": sign(WEBHOOK_SECRET, body)}
+        if request_id is not None:
+            headers["X-Request-Id"] = request_id
         async with httpx.AsyncClient() as client:
             return await client.post(self.ingress_url + "/webhooks/ashby", content=body, headers=headers)
 

@@ -232,3 +232,17 @@ async def test_ready_reports_latencies_and_names_what_is_down(db_url: str, redis
         down = await c.get("/ready")
     assert down.status_code == 503
     assert down.json()["down"] == ["postgres", "redis"]
+
+
+async def test_metrics_count_requests_by_route_and_signature_failures(client: httpx.AsyncClient) -> None:
+    await client.post("/webhooks/ashby", content=BODY, headers=signed_headers(BODY))
+    await client.post("/webhooks/ashby", content=BODY, headers={})
+    await client.get("/no-such-path")
+    scraped = await client.get("/metrics")
+    assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
+    text = scraped.text
+    assert 'fleet_http_requests_total{route="/webhooks/ashby",status="200"} 1.0' in text
+    assert 'fleet_http_requests_total{route="/webhooks/ashby",status="401"} 1.0' in text
+    assert 'fleet_http_requests_total{route="other",status="404"} 1.0' in text  # paths never become labels
+    assert 'fleet_signature_failures_total{source="ashby"} 1.0' in text
+    assert 'fleet_http_request_seconds_count{route="/webhooks/ashby"} 2.0' in text

@@ -152,3 +152,21 @@ async def test_a_replayed_webhook_is_stored_and_replayed_once(
         await worker.close()
     assert await deps.pool.fetchval("SELECT count(*) FROM event_interviewers WHERE event_id = 'event-1'") == 1
     assert await dead_letters.count_open(deps.pool) == 0
+
+
+def sample(d: Deps, name: str, **labels: str) -> float:
+    return d.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+async def test_outcomes_are_counted_and_a_request_id_is_not_passed_to_the_job(deps: Deps) -> None:
+    with pytest.raises(Retry):
+        await flaky(ctx_for(deps, 1), "event-1", {}, request_id="trace-1")  # would be a TypeError if passed on
+    await buggy(ctx_for(deps, 1), 42, request_id="trace-2")
+    await tick(ctx_for(deps, 99, "cron:tick:1"))
+    assert sample(deps, "fleet_jobs_total", job="flaky", outcome="retry") == 1
+    assert sample(deps, "fleet_jobs_total", job="buggy", outcome="dead_lettered") == 1
+    assert sample(deps, "fleet_dead_letters_total", job="buggy") == 1
+    assert sample(deps, "fleet_jobs_total", job="tick", outcome="transient_failure") == 1
+    assert sample(deps, "fleet_job_seconds_count", job="buggy") == 1
+    [letter] = await dead_letters.list_open(deps.pool)
+    assert jobs.deserialize(letter.args) == [[42], {}]  # the replay runs without the old trace

@@ -29,11 +29,7 @@ UNCHECKED_BY_PLATFORM = {("render", "worker-interactive"), ("render", "worker-de
 # `fleet admin` is built on another branch at the same time as these files. Strict: once it lands these pass,
 # fail as XPASS, and this mark must go.
 
-TARGET_ROLES = [
-    pytest.param(target, role, id=f"{target}-{role}")
-    for target in TARGETS
-    for role in ROLES
-]
+TARGET_ROLES = [pytest.param(target, role, id=f"{target}-{role}") for target in TARGETS for role in ROLES]
 
 
 def test_the_cli_check_refuses_what_fleet_does_not_run() -> None:

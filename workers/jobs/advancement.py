@@ -72,6 +72,7 @@ async def evaluate_advancement(ctx: dict[str, Any]) -> dict[str, Any]:
                 )
             await queue_refresh(d, applications=unknown)
             for decision_id, state in new:
+                d.metrics.decisions.labels("decided", state).inc()
                 follow_up = jobs.EXECUTE_DECISION if state == "approved" else jobs.POST_DECISION
                 await jobs.enqueue_default(d.queue, follow_up, decision_id, job_id=f"{follow_up}:{decision_id}")
                 await jobs.enqueue_default(d.queue, jobs.POST_DEBRIEF, decision_id, job_id=f"debrief:{decision_id}")
@@ -118,6 +119,7 @@ async def execute_decision(ctx: dict[str, Any], decision_id: int) -> dict[str, A
     finished = await advancement_db.finish_execution(d.pool, decision_id, state=state, result=result)
     await jobs.enqueue_default(d.queue, jobs.POST_DECISION, decision_id, job_id=f"post-decision:{decision_id}:{state}")
     log.info("decision_executed", decision_id=decision_id, state=state, recorded=finished is not None)
+    d.metrics.decisions.labels("executed", state).inc()
     return {"outcome": state}
 
 
@@ -168,6 +170,7 @@ async def decide_click(ctx: dict[str, Any], decision_id: int, action: str, slack
     await jobs.enqueue_default(
         d.queue, jobs.POST_DECISION, decision_id, job_id=f"post-decision:{decision_id}:{verdict}"
     )
+    d.metrics.decisions.labels("clicked", verdict).inc()
     return {"outcome": verdict}
 
 

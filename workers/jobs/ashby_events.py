@@ -99,7 +99,7 @@ def _subject_of(args: tuple[Any, ...]) -> str:
 
 
 @job(subject=_subject_of)
-async def ingest_ashby_event(ctx: dict[str, Any], body: bytes, request_id: str | None = None) -> dict[str, Any]:
+async def ingest_ashby_event(ctx: dict[str, Any], body: bytes) -> dict[str, Any]:
     d = deps(ctx)
     try:
         action = envelope_decoder.decode(body).action

@@ -105,4 +105,5 @@ async def send_reminder(ctx: dict[str, Any], reminder_id: int, attempt: int) -> 
         outcome = "failed"
     if outcome == "sent":
         log.info("reminder_sent", reminder_id=row.id, kind=row.kind, sequence=row.sequence)
+    d.metrics.reminders.labels(row.kind, outcome).inc()
     return {"outcome": outcome}

@@ -80,6 +80,7 @@ async def submit_feedback(
         log.warning("feedback_refused", reason=plan.notice[:40])
         if view_id:
             await d.slack.update_open_view(view_id, notice_view(plan.notice))
+        d.metrics.submissions.labels("refused").inc()
         return {"outcome": "refused"}
     assert interview is not None and interview.form_id is not None and interview.application_id is not None
 
@@ -142,6 +143,7 @@ async def submit_feedback(
             job_id=f"submit-failed:{key}:{attempt}",
         )
         log.warning("feedback_kept_as_draft", event_id=interview.event_id)
+        d.metrics.submissions.labels("kept_as_draft").inc()
         return {"outcome": "failed"}
     await jobs.enqueue_default(
         d.queue,
@@ -153,7 +155,9 @@ async def submit_feedback(
         job_id=f"feedback-seen:{interview.event_id}:{interview.interviewer_id}",
     )
     log.info("feedback_submitted", event_id=interview.event_id, already=attempt is None)
-    return {"outcome": "submitted" if attempt is not None else "already_submitted"}
+    outcome = "submitted" if attempt is not None else "already_submitted"
+    d.metrics.submissions.labels(outcome).inc()
+    return {"outcome": outcome}
 
 
 def _reason(exc: AshbyApiError) -> str:
