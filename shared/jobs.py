@@ -45,6 +45,11 @@ POST_DECISION = "post_decision"
 POST_DEBRIEF = "post_debrief"
 # interactive queue: an approver clicked
 DECIDE_CLICK = "decide_click"
+# interactive queue: someone opened the app's Home tab, or typed /feedback
+PUBLISH_HOME = "publish_home"
+ANSWER_FEEDBACK_COMMAND = "answer_feedback_command"
+# Opens of the Home tab within this many seconds share one publish_home job (Slack sends one per tab switch).
+HOME_BURST_S = 10
 
 # How long a finished webhook job's result is kept: its id then blocks re-enqueueing the same body, which
 # covers Ashby's retry schedule (up to 10 attempts over about 3 hours).
@@ -72,6 +77,11 @@ def deserialize(data: bytes) -> Any:
 
 def webhook_job_id(body: bytes) -> str:
     return "ashby:" + hashlib.sha256(body).hexdigest()
+
+
+def home_job_id(slack_user_id: str, at_s: float) -> str:
+    """One publish_home per person per HOME_BURST_S (at_s: when the tab was opened, Unix seconds)."""
+    return f"{PUBLISH_HOME}:{slack_user_id}:{int(at_s // HOME_BURST_S)}"
 
 
 def queue_redis(
