@@ -15,14 +15,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 
 from shared.db.ashby_cache import RECRUITING_ROLES
 from shared.payloads.ashby import ROLE_HIRING_MANAGER
 
-Executor = asyncpg.Connection | asyncpg.Pool
+Executor: TypeAlias = "asyncpg.Pool | asyncpg.Connection"
 
 # Who sees the candidates waiting on feedback and the approvals: the people who run an application's hiring.
 OVERSEER_ROLES = (*RECRUITING_ROLES, ROLE_HIRING_MANAGER)

@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from shared import jobs, post_marks
+from shared import home_openers, jobs, post_marks
 from shared.advancement.evaluate import Decision, Wait, evaluate
 from shared.advancement.execution import Landed, Move, Superseded, authorize, decide_execution
 from shared.advancement.messages import VERDICTS, debrief_message, decision_message
@@ -168,6 +168,7 @@ async def decide_click(ctx: dict[str, Any], decision_id: int, action: str, slack
     await jobs.enqueue_default(
         d.queue, jobs.POST_DECISION, decision_id, job_id=f"post-decision:{decision_id}:{verdict}"
     )
+    await home_openers.refresh_if_open(d.queue, slack_user_id, now=d.clock(), because=f"decision:{decision_id}")
     return {"outcome": verdict}
 
 
