@@ -72,9 +72,8 @@ def feedback_message(home: Home, *, now: datetime) -> tuple[str, list[dict[str, 
 
 def _surface(home: Home, caps: Caps, *, now: datetime, max_blocks: int) -> list[dict[str, Any]]:
     tz = home.tz
-    if not home.known:
-        blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=UNMATCHED))]
-        return [b.to_dict() for b in blocks]
+    if not home.known and not home.oversees:  # an admin decides approvals whether or not they are in Ashby
+        return [SectionBlock(text=MarkdownTextObject(text=UNMATCHED)).to_dict()]
     lists: list[tuple[str, str, Listed, int, Callable[[Any], list[Block]]]] = [
         ("Feedback you owe", "You owe no feedback. ✅", home.owed, caps.owed, lambda i: _owed(i, tz)),
     ]
@@ -89,7 +88,7 @@ def _surface(home: Home, caps: Caps, *, now: datetime, max_blocks: int) -> list[
         ("Your upcoming interviews", "No interviews in the next two weeks.", home.upcoming, caps.upcoming,
          lambda i: _upcoming(i, tz))
     )  # fmt: skip
-    blocks = []
+    blocks: list[Block] = []
     not_shown: list[str] = []
     for title, empty, listed, cap, render in lists:
         if blocks:

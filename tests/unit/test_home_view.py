@@ -160,6 +160,8 @@ def test_the_feedback_command_answer_fits_a_message() -> None:
     assert text == "You owe no interview feedback." and buttons(blocks) == []
 
 
-def test_someone_not_matched_to_ashby_is_told_why_the_tab_is_empty() -> None:
+def test_someone_not_matched_to_ashby_is_told_why_the_tab_is_empty_unless_an_admin() -> None:
     view = home_view(Home("U0001SIM", known=False, tz=None), now=NOW)
     assert [b["text"]["text"] for b in view["blocks"]] == [UNMATCHED]
+    admin = Home("U0001SIM", known=False, tz=None, oversees=True, decisions=Listed((decision(7),), 1))
+    assert buttons(home_view(admin, now=NOW)["blocks"]) == [(APPROVE, "7"), (REJECT, "7"), (HOLD, "7")]
