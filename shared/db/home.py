@@ -173,15 +173,19 @@ WITH missing AS (
     LEFT JOIN people p ON p.ashby_user_id = i.user_id AND p.status = 'matched'
     LEFT JOIN ashby_interviews iv ON iv.id = e.interview_id
     WHERE s.application_id = ANY($1::text[]) AND s.status <> 'Cancelled' AND f.event_id IS NULL
+), longest_waiting AS (  -- ranked before anything is built, so only the shown ones are
+    SELECT application_id, min(end_time) AS since, count(*) OVER () AS total
+    FROM missing GROUP BY application_id ORDER BY since, application_id LIMIT $3
 )
-SELECT m.application_id, a.candidate_name, a.job_title, a.stage_title, count(*) OVER () AS total,
+SELECT w.application_id, w.total, a.candidate_name, a.job_title, a.stage_title,
        jsonb_agg(jsonb_build_object('name', m.name, 'slack_user_id', m.slack_user_id,
                                     'interview_title', m.interview_title, 'ended', m.end_time)
                  ORDER BY m.end_time, m.event_id, m.user_id) AS missing
-FROM missing m JOIN ashby_applications a ON a.id = m.application_id
-GROUP BY m.application_id, a.candidate_name, a.job_title, a.stage_title
-ORDER BY min(m.end_time), m.application_id
-LIMIT $3
+FROM longest_waiting w
+JOIN missing m ON m.application_id = w.application_id
+JOIN ashby_applications a ON a.id = w.application_id
+GROUP BY w.application_id, w.since, w.total, a.candidate_name, a.job_title, a.stage_title
+ORDER BY w.since, w.application_id
 """
 
 _DECISIONS = """
