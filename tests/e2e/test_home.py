@@ -63,6 +63,8 @@ async def test_an_interviewer_opens_home_sees_what_they_owe_and_fills_the_form_f
         alex = w.ashby.interviewer_ids[0]
         user = w.slack_ids[alex]
         w.clock.set(AFTER)
+        saved = await w.actor.verify_events_url("a-challenge")  # Slack checks the URL when it is saved
+        assert (saved.status_code, saved.json()) == (200, {"challenge": "a-challenge"})
 
         home = await open_home(w, user)
 
