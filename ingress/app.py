@@ -15,6 +15,8 @@ from ingress.ashby import ashby_webhook
 from ingress.health import health, metrics_endpoint, ready
 from ingress.http import RequestLogMiddleware
 from ingress.slack import slack_interactions
+from ingress.slack_commands import slack_commands
+from ingress.slack_events import slack_events
 from ingress.state import IngressState
 from shared.clients.slack import SlackClient
 from shared.jobs import enqueue_batcher, queue_redis
@@ -62,6 +64,8 @@ def create_app(
         routes=[
             Route("/webhooks/ashby", ashby_webhook, methods=["POST"]),
             Route("/slack/interactions", slack_interactions, methods=["POST"]),
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/slack/commands", slack_commands, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),

@@ -14,11 +14,11 @@ from urllib.parse import parse_qs
 
 import msgspec
 import structlog
-from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ingress.http import BodyRefused, JSONResponse, error, read_body
+from ingress.http import BodyRefused, JSONResponse, error
+from ingress.slack_requests import QUEUE_ERRORS, queue_unavailable, verified_body
 from ingress.state import state_of
 from shared import jobs
 from shared.advancement.messages import VERDICTS
@@ -37,34 +37,19 @@ from shared.payloads.slack import (
     interaction_decoder,
     type_decoder,
 )
-from shared.signatures import SLACK_MAX_AGE_S, verify_slack
 from shared.storable import storable_json
 
 OPEN_ACTIONS = frozenset({OPEN_FEEDBACK_FORM, REOPEN_FEEDBACK_FORM})
 DECISION_ACTIONS = frozenset(VERDICTS)
-REPLAY_PREFIX = "fleet:slack-replay:"
-# What a Redis outage raises, as in ingress/ashby.py (the enqueue batcher hands callers plain OSErrors too).
-QUEUE_ERRORS = (RedisError, OSError, TimeoutError)
 log = structlog.get_logger("ingress.slack")
 
 
 async def slack_interactions(request: Request) -> Response:
-    state = state_of(request)
     try:
-        body = await read_body(request, timeout_s=state.settings.ingress_body_timeout_s)
+        body = await verified_body(request, log=log, what="slack_interaction")
     except BodyRefused as refused:
         return refused.response
-    timestamp = request.headers.get("x-slack-request-timestamp")
-    signature = request.headers.get("x-slack-signature")
-    if not verify_slack(state.settings.slack_signing_secret, body, timestamp, signature, now=state.clock()):
-        log.warning("slack_interaction_rejected", reason="missing, invalid or expired signature")
-        state.metrics.signature_failures.labels("slack").inc()
-        return error(401, "missing, invalid or expired Slack signature")
     try:
-        if not await _first_delivery(state.queue, str(signature)):
-            log.warning("slack_interaction_rejected", reason="replayed")
-            state.metrics.signature_failures.labels("slack_replay").inc()
-            return error(401, "replayed Slack request")
         payload = _payload(body)
         if type_decoder.decode(payload).type not in INTERACTION_TYPES:
             return Response(status_code=200)
@@ -72,12 +57,10 @@ async def slack_interactions(request: Request) -> Response:
     except (ValueError, RecursionError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         # RecursionError: msgspec's answer to JSON nested deeper than the interpreter's recursion limit.
         return error(400, f"malformed interaction payload: {exc}")
-    except QUEUE_ERRORS as exc:
-        return _queue_unavailable(exc)
     try:
         return await _dispatch(request, interaction)
     except QUEUE_ERRORS as exc:
-        return _queue_unavailable(exc)
+        return queue_unavailable(log, "slack_interaction", exc)
     except OverflowError:  # the job encoding (msgpack) refused an integer beyond 64 bits; Slack sends none
         return error(400, "malformed interaction payload: a number out of range")
 
@@ -85,17 +68,6 @@ async def slack_interactions(request: Request) -> Response:
 async def _enqueue(request: Request, function: str, *args: Any, job_id: str) -> bool:
     state = state_of(request)
     return await jobs.enqueue_interactive(state.queue, function, *args, job_id=job_id, batcher=state.batcher)
-
-
-def _queue_unavailable(exc: Exception) -> Response:
-    log.error("slack_interaction_not_queued", error=type(exc).__name__)
-    return error(503, "queue unavailable, retry later")
-
-
-async def _first_delivery(redis: Any, signature: str) -> bool:
-    """A signature seen before inside the 5-minute window is a replay (Slack signs every delivery anew)."""
-    key = REPLAY_PREFIX + hashlib.sha256(signature.encode()).hexdigest()[:32]
-    return bool(await redis.set(key, b"1", nx=True, ex=2 * SLACK_MAX_AGE_S))
 
 
 def _payload(body: bytes) -> bytes:

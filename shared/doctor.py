@@ -29,11 +29,12 @@ from shared.settings import Settings, SettingsError, load_settings
 Status = Literal["PASS", "WARN", "FAIL"]
 CHECK_TIMEOUT_S = 15.0
 
-# The Slack methods the fleet calls and the bot scopes they need (views.* need none).
+# The bot scopes the fleet needs and what for, as slack-manifest.yaml grants them (views.* need none).
 SLACK_SCOPES = {
     "chat:write": "chat.postMessage, chat.update",
+    "commands": "the /feedback slash command",
     "im:write": "conversations.open",
-    "users:read": "users.list, time zones",
+    "users:read": "users.list, users.info, time zones",
     "users:read.email": "users.lookupByEmail",
 }
 # Ashby permissions by module and access, as docs/ashby-and-slack.md lists them.

@@ -46,6 +46,11 @@ POST_DECISION = "post_decision"
 POST_DEBRIEF = "post_debrief"
 # interactive queue: an approver clicked
 DECIDE_CLICK = "decide_click"
+# interactive queue: someone opened the app's Home tab, or typed /feedback
+PUBLISH_HOME = "publish_home"
+ANSWER_FEEDBACK_COMMAND = "answer_feedback_command"
+# Opens of the Home tab within this many seconds share one publish_home job (Slack sends one per tab switch).
+HOME_BURST_S = 10
 
 # The keyword argument that carries the request id from whoever enqueued a job to its log lines.
 REQUEST_ID = "request_id"
@@ -76,6 +81,11 @@ def deserialize(data: bytes) -> Any:
 
 def webhook_job_id(body: bytes) -> str:
     return "ashby:" + hashlib.sha256(body).hexdigest()
+
+
+def home_job_id(slack_user_id: str, at_s: float) -> str:
+    """One publish_home per person per HOME_BURST_S (at_s: when the tab was opened, Unix seconds)."""
+    return f"{PUBLISH_HOME}:{slack_user_id}:{int(at_s // HOME_BURST_S)}"
 
 
 def queue_redis(

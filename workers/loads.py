@@ -14,16 +14,19 @@ from shared.advancement.messages import Names
 from shared.db import advancement as advancement_db
 from shared.db import ashby_cache
 from shared.db import catalog as catalog_db
+from shared.db import home as home_db
 from shared.db import people as people_db
 from shared.db import reminders as reminders_db
 from shared.db.advancement import DecisionRow
 from shared.db.ashby_cache import TeamMember
-from shared.db.people import Person
+from shared.db.home import Home
+from shared.db.people import MATCHED, Person
 from shared.db.reminders import ReminderRow
 from shared.feedback_form import FieldMap
+from shared.home_view import FETCH_LIMIT
 from shared.interview import Interview
 from shared.modal_cache import load_modal, modal_key, parse_modal_key
-from shared.people import resolve_people, resolve_person
+from shared.people import match, resolve_people, resolve_person
 from shared.reminder_sends import SendFacts
 from workers.deps import Deps
 from workers.interview import InterviewGone, load_interview
@@ -138,3 +141,33 @@ async def click_facts(d: Deps, decision_id: int, slack_user_id: str) -> ClickFac
     application = await ashby_cache.get_application(d.pool, decision.application_id)
     clicker = await people_db.ashby_user_of(d.pool, slack_user_id)
     return ClickFacts(decision, application.hiring_team if application else (), clicker)
+
+
+async def home_facts(d: Deps, slack_user_id: str) -> Home:
+    """What one person's Home tab (and `/feedback`) shows. Someone the directory does not know yet (a hiring
+    manager is never looked up for a reminder) is found by their Slack account's e-mail among the Ashby users
+    this system has seen, and kept in the directory."""
+    ashby_user_ids, tz = await home_db.ashby_users_of(d.pool, slack_user_id)
+    if not ashby_user_ids:
+        ashby_user_ids, tz = await _match_from_slack(d, slack_user_id)
+    return await home_db.read_home(
+        d.pool,
+        slack_user_id,
+        ashby_user_ids,
+        tz=tz,
+        now=d.clock(),
+        admin=slack_user_id in d.settings.advancement_admins,
+        limit=FETCH_LIMIT,
+    )
+
+
+async def _match_from_slack(d: Deps, slack_user_id: str) -> tuple[list[str], str | None]:
+    user = await d.slack.user_info(slack_user_id)
+    if user is None or user.is_bot or user.deleted or not user.email:
+        return [], None
+    matched = []
+    for ashby_user_id, ashby_email in await home_db.ashby_users_with_email(d.pool, user.email):
+        saved = await people_db.save_lookup(d.pool, match(ashby_user_id, ashby_email, user, now=d.clock()))
+        if saved is not None and saved.status == MATCHED:  # None: a manual mapping to someone else wins
+            matched.append(ashby_user_id)
+    return matched, user.tz

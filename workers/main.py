@@ -32,6 +32,7 @@ from workers.jobs.advancement import (
 )
 from workers.jobs.ashby_events import ingest_ashby_event, reconcile_schedules
 from workers.jobs.forms import hydrate_modal, notify_open_failed, save_draft, send_resume_link
+from workers.jobs.home import answer_feedback_command, publish_home
 from workers.jobs.people import resolve_people
 from workers.jobs.reminders import dispatch_due_reminders, send_reminder
 from workers.jobs.submissions import mark_feedback_submitted, notify_submission_failed, submit_feedback
@@ -77,6 +78,8 @@ def functions_for(queue: str) -> list[Function]:
             _func(notify_open_failed),
             _func(notify_submission_failed),
             _func(decide_click),
+            _func(publish_home),
+            _func(answer_feedback_command),
         ]
     raise ValueError(f"unknown queue {queue!r}; expected one of {sorted(QUEUES)}")
 

@@ -32,6 +32,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from shared.errors import FleetError, Permanent, Transient
 from shared.metrics import Metrics, failure_kind
@@ -56,6 +57,7 @@ _TIERS = {
     "views.open": 4,
     "views.update": 4,
     "views.publish": 4,
+    "users.info": 4,
 }
 
 
@@ -139,7 +141,7 @@ class SlackClient:
         self._session: aiohttp.ClientSession | None = None
         self._metrics = metrics
         # slack-sdk logs request bodies (emails, message text) at DEBUG; never let that reach our logs.
-        sdk_logger = logging.getLogger("shared.clients.slack.sdk")
+        sdk_logger = self._sdk_logger = logging.getLogger("shared.clients.slack.sdk")
         sdk_logger.setLevel(logging.INFO)
         handlers: list[AsyncRetryHandler] = [
             _ConnectionRetry(sleep=sleep, metrics=metrics),
@@ -158,6 +160,7 @@ class SlackClient:
             )
         )
         self._web = AsyncWebClient(token=token, base_url=base_url, logger=sdk_logger, retry_handlers=handlers)
+        self._retry_handlers = handlers
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -247,6 +250,47 @@ class SlackClient:
             if not cursor:
                 return
 
+    async def user_info(self, user_id: str) -> SlackUser | None:
+        """The Slack user with this id (its e-mail needs `users:read.email`), or None (`user_not_found`)."""
+        try:
+            response = await self._call("users.info", self._web.users_info, {"user": user_id})
+        except SlackApiFailure as error:
+            if error.code == "user_not_found":
+                return None
+            raise
+        return _user(response["user"])
+
+    async def respond(
+        self, response_url: str, text: str, blocks: Sequence[Block | dict[str, Any]] | None = None
+    ) -> None:
+        """Answer a slash command through its `response_url`, ephemerally (only its person sees it), in place of
+        the first answer. Slack takes 5 answers per URL within 30 minutes. The URL can post into the conversation,
+        so it appears in no error message or log line."""
+        body: dict[str, Any] = {"response_type": "ephemeral", "replace_original": True, "text": text}
+        if blocks is not None:
+            body["blocks"] = _blocks("response_url", blocks)
+        if self._limiter is not None:
+            workspace = Limit("slack:workspace", self._limits.workspace_per_s, self._limits.workspace_burst)
+            await self._limiter.acquire_all([workspace], max_wait_s=self._limits.max_wait_s)
+        webhook = AsyncWebhookClient(
+            response_url,
+            timeout=int(self._timeout_s),
+            session=self._open_session(),
+            logger=self._sdk_logger,
+            retry_handlers=list(self._retry_handlers),
+        )
+        try:
+            response = await webhook.send_dict(body)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise Transient(f"slack response_url: {type(error).__name__}") from None
+        status = response.status_code
+        if status == 429 or status in _SERVER_ERROR_STATUSES:
+            raise Transient(f"slack response_url: http_{status}", retry_after=_retry_after(response.headers))
+        if status != 200:
+            # Slack answers e.g. 404 `expired_url` or `used_url`: a short code, never data of ours.
+            code = response.body.strip()[:40] if response.body and response.body.strip().isidentifier() else ""
+            raise SlackApiFailure("response_url", code or f"http_{status}")
+
     async def open_conversation(self, user_id: str) -> str:
         """The DM channel id with this user (opened if needed)."""
         response = await self._call("conversations.open", self._web.conversations_open, {"users": user_id})
@@ -277,10 +321,7 @@ class SlackClient:
             limits.append(Limit("slack:workspace", self._limits.workspace_per_s, self._limits.workspace_burst))
             wait = self._limits.max_wait_s if max_wait_s is None else max_wait_s
             await self._limiter.acquire_all(limits, max_wait_s=wait)
-        if self._session is None or self._session.closed:
-            # One pooled session for both web clients (slack-sdk would otherwise open one per call).
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout_s))
-            self._web.session = self._views_open_web.session = self._session
+        self._open_session()
         try:
             response = await call(**args)
         except SlackApiError as error:
@@ -296,6 +337,13 @@ class SlackClient:
     def _count(self, method: str, outcome: str) -> None:
         if self._metrics is not None:
             self._metrics.upstream_calls.labels("slack", method, outcome).inc()
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # One pooled session for every call (slack-sdk would otherwise open one per call).
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout_s))
+            self._web.session = self._views_open_web.session = self._session
+        return self._session
 
 
 def _translate(method: str, response: AsyncSlackResponse) -> FleetError:

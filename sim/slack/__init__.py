@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from sim.slack.actor import SlackActor
 from sim.slack.app import create_app
-from sim.slack.state import Message, SimUser, SimView, SlackState
+from sim.slack.state import Message, SimCommand, SimUser, SimView, SlackState
 
-__all__ = ["Message", "SimUser", "SimView", "SlackActor", "SlackState", "create_app"]
+__all__ = ["Message", "SimCommand", "SimUser", "SimView", "SlackActor", "SlackState", "create_app"]

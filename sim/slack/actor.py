@@ -1,9 +1,12 @@
-"""A simulated person in Slack: clicks buttons and submits or closes modals, by sending the ingress the
-signed interaction payloads Slack itself would send.
+"""A simulated person in Slack: clicks buttons (in messages and in the Home tab), submits or closes modals,
+opens the app's Home tab and types slash commands, by sending the ingress the signed requests Slack itself
+would send.
 
-Payloads are `application/x-www-form-urlencoded` with one `payload` field holding JSON, signed with v0:
-`X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:{ts}:{raw body}"))`. Each interaction mints a
-`trigger_id` stamped with the simulator clock, so `views.open` can refuse it once 3 s have passed.
+Every request is signed with v0: `X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:{ts}:{raw body}"))`.
+Interactions are `application/x-www-form-urlencoded` with one `payload` field holding JSON; Events API
+callbacks are `application/json`; slash commands are form fields. Each interaction and command mints a
+`trigger_id` stamped with the simulator clock, so `views.open` can refuse it once 3 s have passed. A slash
+command's `response_url` points back at the simulator (`public_url`), which shows what is posted to it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +22,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from sim.slack.state import APP_ID, TEAM_ID, Interaction, Message, SimView, SlackState
+from sim.slack.state import APP_ID, TEAM_ID, Interaction, Message, SimCommand, SimView, SlackState
+
+COMMAND_CHANNEL = "C0SIMGENERAL"  # where a slash command is typed unless a test says otherwise
 
 _INPUT_TYPES = {
     "plain_text_input": "value",
@@ -41,12 +47,18 @@ class SlackActor:
         *,
         signing_secret: str,
         interactions_url: str | None,
+        events_url: str | None = None,
+        commands_url: str | None = None,
+        public_url: str | None = None,
         http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.state = state
         self._secret = signing_secret.encode()
         self._url = interactions_url
+        self.events_url = events_url
+        self.commands_url = commands_url
+        self.public_url = public_url  # the simulator's own address, for response_urls (set once it listens)
         self._http = http
         self._owns_http = http is None
         self._clock = clock
@@ -92,6 +104,112 @@ class SlackActor:
             "actions": [{k: v for k, v in action.items() if v is not None}],
         }
         return await self._send(payload)
+
+    async def click_in_view(
+        self, view_id: str, action_id: str, *, user_id: str, value: str | None = None
+    ) -> httpx.Response:
+        """Click a button in a view (the Home tab, or an open modal); `value` picks one of several buttons
+        that share an action id (one per row)."""
+        sim_view = self.state.views.get(view_id)
+        if sim_view is None or sim_view.user_id != user_id:
+            raise ValueError(f"view {view_id} is not shown to {user_id}")
+        block_id, button = _find_element(sim_view.view.get("blocks") or [], action_id, value=value)
+        now = self._clock()
+        action = {
+            "type": button.get("type", "button"),
+            "action_id": action_id,
+            "block_id": block_id,
+            "text": button.get("text"),
+            "value": button.get("value"),
+            "action_ts": f"{now:.6f}",
+        }
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": self._user(user_id),
+            "api_app_id": APP_ID,
+            "token": "deprecated-verification-token",
+            "container": {"type": "view", "view_id": view_id},
+            "trigger_id": self.state.mint_trigger(user_id, now),
+            "team": {"id": TEAM_ID, "domain": "simulated"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": sim_view.to_json(),
+            "actions": [{k: v for k, v in action.items() if v is not None}],
+        }
+        return await self._send(payload)
+
+    async def open_home(self, user_id: str, *, tab: str = "home") -> httpx.Response:
+        """Open the app's Home tab (or its Messages tab): Slack sends `app_home_opened` each time."""
+        now = self._clock()
+        home = self.state.home_views.get(user_id)
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": self.state.open_dm(user_id)[0].id,
+            "tab": tab,
+            "event_ts": f"{now:.6f}",
+        }
+        if home is not None and tab == "home":
+            event["view"] = home.to_json()
+        return await self.send_event(event)
+
+    async def send_event(self, event: dict[str, Any], *, retry_num: int | None = None) -> httpx.Response:
+        """An Events API callback wrapping `event`, as Slack delivers it (`retry_num`: a redelivery)."""
+        now = self._clock()
+        envelope = {
+            "token": "deprecated-verification-token",
+            "team_id": TEAM_ID,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": "Ev" + self.state.next_id(""),
+            "event_time": int(now),
+            "authorizations": [{"team_id": TEAM_ID, "user_id": "U0SIMBOT", "is_bot": True}],
+        }
+        headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"} if retry_num else {}
+        return await self._post(
+            self._required(self.events_url, "events_url"), _json(envelope), "application/json", headers
+        )
+
+    async def verify_events_url(self, challenge: str | None = None) -> httpx.Response:
+        """What Slack sends when an app's Event Subscriptions URL is saved: the answer must echo `challenge`."""
+        body = {"token": "deprecated-verification-token", "challenge": challenge or secrets.token_urlsafe(24),
+                "type": "url_verification"}  # fmt: skip
+        return await self._post(self._required(self.events_url, "events_url"), _json(body), "application/json")
+
+    async def run_command(
+        self, user_id: str, command: str = "/feedback", text: str = "", *, channel_id: str = COMMAND_CHANNEL
+    ) -> SimCommand:
+        """Type a slash command: the ingress's answer is shown to the person (ephemerally) as Slack shows it,
+        and whatever is posted to the command's response_url afterwards too (`SimCommand.shown`)."""
+        public_url = self._required(self.public_url, "public_url")
+        now = self._clock()
+        sim_command = SimCommand(secrets.token_hex(12), user_id, channel_id, command, text, now)
+        self.state.commands[sim_command.token] = sim_command
+        user = self.state.users.get(user_id)
+        form = {
+            "token": "deprecated-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "simulated",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": (user.name if user else "") or user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": f"{public_url}/_sim/respond/{sim_command.token}",
+            "trigger_id": self.state.mint_trigger(user_id, now),
+        }
+        body = urlencode(form).encode()
+        url = self._required(self.commands_url, "commands_url")
+        response = await self._post(url, body, "application/x-www-form-urlencoded")
+        sim_command.ack_status = response.status_code
+        answer = _json_or_none(response)
+        if response.status_code == 200 and isinstance(answer, dict):
+            sim_command.shown.append(answer)
+        return sim_command
 
     async def submit_view(self, view_id: str, values: dict[str, dict[str, Any]], *, user_id: str) -> httpx.Response:
         """Submit a modal. `values` is `{block_id: {action_id: v}}` where v is a string (text, number, date
@@ -153,25 +271,44 @@ class SlackActor:
         return f"v0={digest}"
 
     async def _send(self, payload: dict[str, Any]) -> httpx.Response:
-        if self._url is None:
-            raise RuntimeError("the simulator has no interactions_url to send interactions to")
+        body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))}).encode()
+        url = self._required(self._url, "interactions_url")
+        return await self._post(url, body, "application/x-www-form-urlencoded", record=payload)
+
+    async def _post(
+        self,
+        url: str,
+        body: bytes,
+        content_type: str,
+        extra_headers: dict[str, str] | None = None,
+        *,
+        record: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """POST `body` signed as Slack signs it; an interaction (`record`) is kept in `state.interactions`."""
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=10.0)
-        body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))}).encode()
         timestamp = str(int(self._clock()))
         headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": self.sign(timestamp, body),
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            **(extra_headers or {}),
         }
         started = time.perf_counter()  # real time: Slack's 3 s ack limit is wall-clock
-        response = await self._http.post(self._url, content=body, headers=headers)
+        response = await self._http.post(url, content=body, headers=headers)
         elapsed = time.perf_counter() - started
-        self.state.interactions.append(
-            Interaction(payload["type"], payload, response.status_code, response.content, elapsed)
-        )
+        if record is not None:
+            self.state.interactions.append(
+                Interaction(record["type"], record, response.status_code, response.content, elapsed)
+            )
         return response
+
+    @staticmethod
+    def _required(value: str | None, name: str) -> str:
+        if value is None:
+            raise RuntimeError(f"the simulator has no {name} to send this to")
+        return value
 
     def _user(self, user_id: str) -> dict[str, Any]:
         user = self.state.users.get(user_id)
@@ -187,13 +324,21 @@ class SlackActor:
         return view
 
 
-def _find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]]:
+def _find_element(
+    blocks: list[dict[str, Any]], action_id: str, *, value: str | None = None
+) -> tuple[str, dict[str, Any]]:
     for block in blocks:
         candidates = [*(block.get("elements") or []), block.get("accessory")] if block.get("type") != "context" else []
         for element in candidates:
-            if isinstance(element, dict) and element.get("action_id") == action_id:
+            if not isinstance(element, dict) or element.get("action_id") != action_id:
+                continue
+            if value is None or element.get("value") == value:
                 return str(block.get("block_id") or ""), element
-    raise ValueError(f"no element with action_id {action_id!r} in the message")
+    raise ValueError(f"no element with action_id {action_id!r} (value {value!r}) in the blocks")
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def _state_values(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -42,6 +42,7 @@ class SlackApi:
             "chat.update": self.chat_update,
             "conversations.open": self.conversations_open,
             "users.lookupByEmail": self.users_lookup_by_email,
+            "users.info": self.users_info,
             "users.list": self.users_list,
             "views.open": self.views_open,
             "views.update": self.views_update,
@@ -152,6 +153,12 @@ class SlackApi:
             if same:
                 return {"user": user.to_json()}
         raise _Refused("users_not_found")
+
+    def users_info(self, args: dict[str, Any], now: float) -> dict[str, Any]:
+        user = self.state.users.get(str(args.get("user") or ""))
+        if user is None:
+            raise _Refused("user_not_found")
+        return {"user": user.to_json()}
 
     def users_list(self, args: dict[str, Any], now: float) -> dict[str, Any]:
         limit = int(args.get("limit") or 0) or 1000

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from sim.slack.actor import SlackActor
 from sim.slack.api import SlackApi
+from sim.slack.blockkit import message_problems
 from sim.slack.state import SlackState
 
 
@@ -26,13 +27,27 @@ def create_app(
     token: str,
     signing_secret: str,
     interactions_url: str | None,
+    events_url: str | None = None,
+    commands_url: str | None = None,
+    public_url: str | None = None,
     clock: Callable[[], float] = time.time,
     http: httpx.AsyncClient | None = None,
 ) -> Starlette:
-    """`app.state.slack` is the state, `app.state.actor` the simulated user (`click_button`, `submit_view`)."""
+    """`app.state.slack` is the state, `app.state.actor` the simulated user (`click_button`, `submit_view`,
+    `open_home`, `run_command`). `public_url` is where the simulator itself is reached (slash commands'
+    response_urls point there); a test that serves it on a free port sets `actor.public_url` once it listens."""
     api = SlackApi(state, token=token, clock=clock)
-    actor = SlackActor(state, signing_secret=signing_secret, interactions_url=interactions_url, http=http, clock=clock)
-    control = _Control(state, actor)
+    actor = SlackActor(
+        state,
+        signing_secret=signing_secret,
+        interactions_url=interactions_url,
+        events_url=events_url,
+        commands_url=commands_url,
+        public_url=public_url,
+        http=http,
+        clock=clock,
+    )
+    control = _Control(state, actor, clock)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -48,6 +63,7 @@ def create_app(
             Route("/_sim/rate-limits", control.rate_limits, methods=["POST"]),
             Route("/_sim/click", control.click, methods=["POST"]),
             Route("/_sim/submit", control.submit, methods=["POST"]),
+            Route("/_sim/respond/{token}", control.respond, methods=["POST"]),
         ],
         lifespan=lifespan,
     )
@@ -57,9 +73,10 @@ def create_app(
 
 
 class _Control:
-    def __init__(self, state: SlackState, actor: SlackActor) -> None:
+    def __init__(self, state: SlackState, actor: SlackActor, clock: Callable[[], float]) -> None:
         self.state = state
         self.actor = actor
+        self.clock = clock
 
     async def add_user(self, request: Request) -> JSONResponse:
         body = await request.json()
@@ -100,6 +117,23 @@ class _Control:
         body: dict[str, Any] = await request.json()
         response = await self.actor.submit_view(body["view_id"], body.get("values") or {}, user_id=body["user_id"])
         return _relay(response)
+
+    async def respond(self, request: Request) -> Response:
+        """A slash command's response_url: Slack answers `ok`, or 404 with why it no longer posts."""
+        command = self.state.commands.get(request.path_params["token"])
+        try:
+            body = await request.json()
+        except ValueError:
+            return Response("invalid_payload", status_code=400)
+        if command is None:
+            return Response("no_service", status_code=404)
+        if not isinstance(body, dict) or not (body.get("text") or body.get("blocks")):
+            return Response("no_text", status_code=400)
+        problems = message_problems(body.get("text"), body.get("blocks"))
+        if problems:
+            return Response("invalid_blocks", status_code=400)
+        refused = command.answer(body, now=self.clock())
+        return Response(refused, status_code=404) if refused else Response("ok")
 
 
 def _relay(response: httpx.Response) -> Response:

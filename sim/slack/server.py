@@ -22,7 +22,11 @@ async def serve(
 ) -> None:
     """Serve the simulator until cancelled or interrupted; point SLACK_BASE_URL at http://host:port/api/."""
     app = create_app(
-        state or SlackState(), token=token, signing_secret=signing_secret, interactions_url=interactions_url
+        state or SlackState(),
+        token=token,
+        signing_secret=signing_secret,
+        interactions_url=interactions_url,
+        public_url=f"http://{host}:{port}",
     )
     config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
     await uvicorn.Server(config).serve()

@@ -17,8 +17,11 @@ APP_ID = "A0SIMAPP"
 BOT_ID = "B0SIMBOT"
 BOT_USER_ID = "U0SIMBOT"
 TRIGGER_TTL_S = 3.0
-# The bot token's scopes: what the fleet's calls need (docs/ashby-and-slack.md). Tests narrow `token_scopes`.
-BOT_SCOPES = ("chat:write", "im:write", "users:read", "users:read.email")
+# The bot token's scopes: what the fleet's calls need (slack-manifest.yaml). Tests narrow `token_scopes`.
+BOT_SCOPES = ("chat:write", "commands", "im:write", "users:read", "users:read.email")
+# A slash command's response_url takes this many answers within this many seconds, then says so.
+RESPONSE_URL_USES = 5
+RESPONSE_URL_TTL_S = 30 * 60
 
 
 @dataclass
@@ -151,6 +154,34 @@ class Interaction:
 
 
 @dataclass
+class SimCommand:
+    """A slash command someone typed, and the ephemeral messages it shows them (only they see these)."""
+
+    token: str  # the last part of its response_url
+    user_id: str
+    channel_id: str
+    command: str
+    text: str
+    created_at: float
+    ack_status: int | None = None  # the ingress's HTTP status for the command itself
+    uses: int = 0
+    shown: list[dict[str, Any]] = field(default_factory=list)  # as the person sees them now, oldest first
+
+    def answer(self, body: dict[str, Any], *, now: float) -> str | None:
+        """Show an answer posted to the response_url; Slack's error if the URL may post no more."""
+        if now - self.created_at > RESPONSE_URL_TTL_S:
+            return "expired_url"
+        if self.uses >= RESPONSE_URL_USES:
+            return "used_url"
+        self.uses += 1
+        if body.get("replace_original") and self.shown:
+            self.shown[-1] = body
+        else:
+            self.shown.append(body)
+        return None
+
+
+@dataclass
 class Failure:
     method: str
     status: int
@@ -178,6 +209,7 @@ class RateLimits:
             "views.open": 4,
             "views.update": 4,
             "views.publish": 4,
+            "users.info": 4,
         }
     )
     _tats: dict[str, float] = field(default_factory=dict)
@@ -223,6 +255,7 @@ class SlackState:
         self.triggers: dict[str, Trigger] = {}
         self.requests: list[RecordedRequest] = []
         self.interactions: list[Interaction] = []
+        self.commands: dict[str, SimCommand] = {}  # by response_url token
         self.rate_limits = RateLimits()
         self.random_rate_limits: RandomRateLimits | None = None  # chaos: 429s that no limit explains
         # Slack matches the whole address and ignores case; switch this on to model a stricter server.

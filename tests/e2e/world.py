@@ -215,9 +215,12 @@ async def world(db_url: str, redis_url: str, redis: aioredis.Redis, **overrides:
         token=SLACK_TOKEN,
         signing_secret=SIGNING_SECRET,
         interactions_url=ingress_url + "/slack/interactions",
+        events_url=ingress_url + "/slack/events",
+        commands_url=ingress_url + "/slack/commands",
     )
     # Ashby's simulator serves without its lifespan: webhooks leave only when a test delivers them.
     async with running(ashby_app, lifespan="off") as ashby_url, running(slack_app) as slack_url:
+        slack_app.state.actor.public_url = slack_url  # slash commands' response_urls lead back to it
         settings = make_settings(
             db_url=db_url,
             redis_url=redis_url,

@@ -14,7 +14,7 @@ from slack_sdk.models.views import View
 from shared.clients.slack import SlackApiFailure, SlackClient, SlackLimits, SlackUser, TriggerExpired
 from shared.errors import Permanent, Transient
 from sim.serving import running
-from sim.slack import SlackState, create_app
+from sim.slack import SimCommand, SlackState, create_app
 
 TOKEN = "xoxb-test-token"
 T0 = 1_700_000_000.0
@@ -313,7 +313,7 @@ def test_failures_survive_pickling_like_arq_results() -> None:
 async def test_auth_test_reads_the_tokens_scopes_from_the_header(sim: Sim, slack: SlackClient) -> None:
     auth = await slack.auth_test()
     assert (auth.team_id, auth.user_id, auth.bot_id) == ("T0SIMTEAM", "U0SIMBOT", "B0SIMBOT")
-    assert auth.scopes == {"chat:write", "im:write", "users:read", "users:read.email"}
+    assert auth.scopes == {"chat:write", "commands", "im:write", "users:read", "users:read.email"}
     sim.state.token_scopes = ["chat:write"]
     assert (await slack.auth_test()).scopes == {"chat:write"}
     stranger = SlackClient(token="xoxb-someone-else", base_url=sim.base_url, limiter=None)
@@ -321,3 +321,35 @@ async def test_auth_test_reads_the_tokens_scopes_from_the_header(sim: Sim, slack
         await stranger.auth_test()
     await stranger.aclose()
     assert refused.value.code == "invalid_auth"
+
+
+async def test_user_info_reads_a_user_and_says_none_for_a_stranger(sim: Sim, slack: SlackClient) -> None:
+    assert await slack.user_info("U1") == SlackUser(id="U1", email="alice@example.com", tz="Europe/Paris")
+    assert await slack.user_info("U0NOBODY") is None
+
+
+async def test_respond_answers_a_command_in_place_and_maps_slacks_refusals(sim: Sim, slack: SlackClient) -> None:
+    base = sim.base_url.removesuffix("/api/")
+    command = SimCommand("tok", "U1", "C1", "/feedback", "", created_at=T0, shown=[{"text": "Looking…"}])
+    sim.state.commands["tok"] = command
+    await slack.respond(f"{base}/_sim/respond/tok", "Here it is", [SectionBlock(text="*Ada* · System design")])
+    assert command.shown == [
+        {"response_type": "ephemeral", "replace_original": True, "text": "Here it is",
+         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Ada* · System design"}}]}
+    ]  # fmt: skip
+    sim.clock.now += 31 * 60  # a response_url posts for 30 minutes
+    with pytest.raises(SlackApiFailure) as expired:
+        await slack.respond(f"{base}/_sim/respond/tok", "Too late")
+    assert (expired.value.code, str(expired.value)) == ("expired_url", "slack response_url: expired_url")
+    with pytest.raises(SlackApiFailure) as unknown:
+        await slack.respond(f"{base}/_sim/respond/nope", "Nobody asked")
+    assert unknown.value.code == "no_service" and "nope" not in str(unknown.value)
+
+
+async def test_respond_hands_a_refused_connection_back_to_the_queue(slack: SlackClient) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with pytest.raises(Transient) as refused:
+        await slack.respond(f"http://127.0.0.1:{port}/commands/secret-part", "Here it is")
+    assert "secret-part" not in str(refused.value)

@@ -13,7 +13,7 @@ import pytest
 from fleet.processes import wait_until
 from sim.slack import SlackState, create_app
 from sim.slack.blockkit import message_problems, view_problems
-from sim.slack.state import RandomRateLimits
+from sim.slack.state import RandomRateLimits, SimCommand
 
 TOKEN = "xoxb-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -253,3 +253,23 @@ async def test_random_rate_limits_refuse_a_seeded_share_of_any_method(
     posted = sum(1 for n in range(1, 100, 2) if first[n] == 200)
     assert len(state.messages_to("U1")) == 2 * posted  # a refused post has no effect (both runs)
     assert sum(1 for r in state.requests if r.status == 429) == 2 * refused
+
+
+async def test_a_commands_response_url_posts_five_times_then_says_so(api: httpx.AsyncClient, state: SlackState) -> None:
+    state.commands["tok"] = SimCommand("tok", "U1", "C1", "/feedback", "", created_at=1_700_000_000.0)
+    answers = [await api.post("http://slack/_sim/respond/tok", json={"text": f"answer {n}"}) for n in range(6)]
+    assert [a.status_code for a in answers] == [200] * 5 + [404]
+    assert answers[-1].text == "used_url"
+    assert [m["text"] for m in state.commands["tok"].shown] == [f"answer {n}" for n in range(5)]
+    state.commands["tok"].uses = 0
+    replaced = await api.post("http://slack/_sim/respond/tok", json={"text": "again", "replace_original": True})
+    assert replaced.status_code == 200 and state.commands["tok"].shown[-1]["text"] == "again"
+    assert len(state.commands["tok"].shown) == 5
+    assert (await api.post("http://slack/_sim/respond/other", json={"text": "x"})).status_code == 404
+    assert (await api.post("http://slack/_sim/respond/tok", json={"text": "", "blocks": []})).text == "no_text"
+
+
+async def test_users_info_answers_by_id(api: httpx.AsyncClient) -> None:
+    found = await api.post("users.info", data={"user": "U1"}, headers=AUTH)
+    assert found.json()["user"]["profile"]["email"] == "Alice@Example.com"
+    assert (await api.post("users.info", data={"user": "U9"}, headers=AUTH)).json()["error"] == "user_not_found"

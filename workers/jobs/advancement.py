@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from shared import jobs, post_marks
+from shared import home_openers, jobs, post_marks
 from shared.advancement.evaluate import Decision, Wait, evaluate
 from shared.advancement.execution import Landed, Move, Superseded, authorize, decide_execution
 from shared.advancement.messages import VERDICTS, debrief_message, decision_message
@@ -171,6 +171,7 @@ async def decide_click(ctx: dict[str, Any], decision_id: int, action: str, slack
         d.queue, jobs.POST_DECISION, decision_id, job_id=f"post-decision:{decision_id}:{verdict}"
     )
     d.metrics.decisions.labels("clicked", verdict).inc()
+    await home_openers.refresh_if_open(d.queue, slack_user_id, now=d.clock(), because=f"decision:{decision_id}")
     return {"outcome": verdict}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from shared import jobs
+from shared import home_openers, jobs
 from shared.blocks import submission_failed_message, submitted_message
 from shared.clients.ashby import AshbyApiError, FieldSubmission
 from shared.db import feedback as feedback_db
@@ -211,4 +211,5 @@ async def mark_feedback_submitted(
         channel, ts, _ = latest
         text, blocks = submitted_message(interview.info, tz=person.tz or "UTC")
         await d.slack.update_message(channel, ts, text, blocks)
+    await home_openers.refresh_if_open(d.queue, person.slack_user_id, now=d.clock(), because=f"feedback:{event_id}")
     return {"outcome": "recorded"}
