@@ -71,6 +71,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     advancement_admins: tuple[str, ...] = ()  # Slack user ids who may decide any advancement approval
     admin_token: str = ""  # `fleet admin` sign-in and API bearer token; unset: the admin service refuses to start
     admin_port: int = 8080
+    # Personal data retention, in days (docs/privacy.md)
+    retention_answers_grace_days: int = 30  # after the answers are in Ashby and no decision can be taken on them
+    retention_draft_days: int = 14
+    retention_dead_letter_days: int = 30
+    retention_schedule_days: int = 365  # interviewers' names on past interviews, cached applications, evidence
     generated_secrets: tuple[str, ...] = ()  # secrets missing outside production, random for this process
 
     @property
@@ -136,6 +141,10 @@ def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str
     read("REMINDER_ESCALATE", _parse_bool)
     read("ADVANCEMENT_ADMINS", _parse_slack_ids)
     read("ADMIN_PORT", int, _check_range(1, 65535))
+    read("RETENTION_ANSWERS_GRACE_DAYS", int, _check_range(0, 3650))
+    read("RETENTION_DRAFT_DAYS", int, _check_range(1, 3650))
+    read("RETENTION_DEAD_LETTER_DAYS", int, _check_range(1, 3650))
+    read("RETENTION_SCHEDULE_DAYS", int, _check_range(1, 3650))
     for name in (*SECRETS, "ADMIN_TOKEN"):
         read(
             name,
