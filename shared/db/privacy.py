@@ -279,6 +279,18 @@ async def expire_interviewer_names(conn: Executor, *, ended_before: datetime, li
     )
 
 
+async def expire_event_places(conn: Executor, *, ended_before: datetime, limit: int) -> int:
+    """Where interviews that ended before `ended_before` took place (a location or meeting link can name the
+    candidate); times and ids stay."""
+    return await _count(
+        conn,
+        "UPDATE interview_events SET location = NULL, meeting_link = NULL WHERE id IN (SELECT id FROM interview_events "
+        "WHERE end_time < $1 AND (location IS NOT NULL OR meeting_link IS NOT NULL) LIMIT $2)",
+        ended_before,
+        limit,
+    )
+
+
 async def expire_applications(conn: Executor, *, before: datetime, limit: int) -> int:
     """Cached applications (the candidate's name and role, the hiring team) not fetched since `before`, with no
     interview since and nothing for advancement to do: dropped; a later need fetches them from Ashby again."""

@@ -78,6 +78,7 @@ async def where(pool: asyncpg.Pool, candidate: Candidate) -> dict[str, Any]:
         "names": await pool.fetchval(
             "SELECT count(*) FROM event_interviewers WHERE event_id = $1 AND email IS NOT NULL", e
         ),
+        "place": await pool.fetchval("SELECT location FROM interview_events WHERE id = $1", e) is not None,
         "application": await pool.fetchval("SELECT candidate_name FROM ashby_applications WHERE id = $1", a),
         "evidence": await pool.fetchval(
             "SELECT count(*) FROM decisions WHERE application_id = $1 AND NOT evidence ? 'redacted'", a
@@ -85,7 +86,7 @@ async def where(pool: asyncpg.Pool, candidate: Candidate) -> dict[str, Any]:
     }
 
 
-KEPT = {"answers": True, "submitted": True, "draft": 1, "dead_letters": 2, "names": 2, "evidence": 2}
+KEPT = {"answers": True, "submitted": True, "draft": 1, "dead_letters": 2, "names": 2, "place": True, "evidence": 2}
 
 
 async def test_expired_personal_data_goes_and_fresh_or_still_needed_data_stays(
@@ -128,6 +129,7 @@ async def test_expired_personal_data_goes_and_fresh_or_still_needed_data_stays(
         "draft": 0,
         "dead_letters": 0,
         "names": 0,
+        "place": False,
         "application": None,  # the cached copy is gone (fetched again if ever needed)
         "evidence": 0,
     }
@@ -150,6 +152,7 @@ async def test_expired_personal_data_goes_and_fresh_or_still_needed_data_stays(
         "received_answers": 2,
         "dead_letters": 6,
         "interviewer_names": 2,
+        "event_places": 1,
         "applications": 1,
         "decision_evidence": 2,
     }

@@ -13,6 +13,7 @@ from shared.advancement.evaluate import Decision, Evidence, Feedback, Seat, eval
 from shared.advancement.model import Condition, Each, FieldRef, PlanStage, Rule, Veto
 from shared.payloads.ashby import CandidateDeleteWebhook, CandidateMergeWebhook, decode_candidate_webhook
 from shared.privacy import REDACTED, Retention, redact_decision
+from workers.main import cron_jobs_for, functions_for
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SCORE = FieldRef(path="overall", type="Score", title="Overall")
@@ -112,3 +113,11 @@ def test_candidate_webhooks_decode_as_ashby_publishes_them() -> None:
 def test_candidate_webhooks_without_their_ids_are_refused(body: bytes) -> None:
     with pytest.raises((msgspec.ValidationError, msgspec.DecodeError)):
         decode_candidate_webhook(body)
+
+
+def test_the_purge_runs_daily_once_across_replicas_on_the_default_queue() -> None:
+    [purge] = [c for c in cron_jobs_for("default") if c.name == "cron:purge_expired"]
+    assert purge.unique and not purge.run_at_startup
+    assert (purge.hour, purge.minute, purge.second) == (3, 17, 0)  # one tick a day
+    assert "purge_expired" in {f.name for f in functions_for("default")}
+    assert not [c for c in cron_jobs_for("interactive") if c.name == "cron:purge_expired"]

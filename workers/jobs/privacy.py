@@ -125,6 +125,9 @@ async def _purge(d: Deps, cutoffs: Cutoffs) -> dict[str, int]:
         "interviewer_names": lambda limit: privacy_db.expire_interviewer_names(
             d.pool, ended_before=cutoffs.schedules, limit=limit
         ),
+        "event_places": lambda limit: privacy_db.expire_event_places(
+            d.pool, ended_before=cutoffs.schedules, limit=limit
+        ),
         "applications": lambda limit: privacy_db.expire_applications(d.pool, before=cutoffs.schedules, limit=limit),
         "decision_evidence": lambda limit: privacy_db.expire_decision_evidence(
             d.pool, before=cutoffs.schedules, limit=limit
