@@ -108,10 +108,11 @@ async def purge_candidate(
         "evaluations": await _count(conn, "DELETE FROM advancement_queue WHERE application_id = ANY($1::text[])", apps),
         "decisions_superseded": await _count(
             conn,
-            "UPDATE decisions SET state = 'superseded', ashby_result = '{\"superseded\": \"candidate_deleted\"}', "
-            "updated_at = now() WHERE application_id = ANY($1::text[]) AND state = ANY($2::text[])",
+            "UPDATE decisions SET state = 'superseded', ashby_result = $3, updated_at = now() "
+            "WHERE application_id = ANY($1::text[]) AND state = ANY($2::text[])",
             apps,
             list(OPEN_DECISIONS),
+            {"reason": "the candidate was deleted in Ashby"},  # as execute_decision words a supersession
         ),
         "decisions_redacted": await _redact_decisions(
             conn,
@@ -229,7 +230,8 @@ _DECISION_POSSIBLE = """(
     e.id IS NULL
     OR (s.application_id IS NOT NULL AND s.status <> 'Cancelled' AND e.removed_at IS NULL
         AND (a.id IS NULL OR a.stage_id IS NULL
-             OR (a.stage_id = s.interview_stage_id AND coalesce(a.status, 'Active') NOT IN ('Archived', 'Hired'))))
+             OR (coalesce(a.stage_id = s.interview_stage_id, false)
+                 AND coalesce(a.status, 'Active') NOT IN ('Archived', 'Hired'))))
     OR EXISTS (SELECT 1 FROM advancement_queue q WHERE q.application_id = s.application_id)
     OR EXISTS (SELECT 1 FROM decisions d WHERE d.application_id = s.application_id
                  AND d.state IN ('awaiting_approval', 'approved', 'executing'))
