@@ -18,14 +18,16 @@ from ingress.state import state_of
 from shared.jobs import enqueue_ashby_event
 from shared.payloads.ashby import (
     APPLICATION_ACTIONS,
+    CANDIDATE_ACTIONS,
     SCHEDULE_ACTIONS,
     decode_application_webhook,
+    decode_candidate_webhook,
     decode_schedule_webhook,
     envelope_decoder,
 )
 from shared.signatures import verify_ashby
 
-HANDLED_ACTIONS = SCHEDULE_ACTIONS | APPLICATION_ACTIONS
+HANDLED_ACTIONS = SCHEDULE_ACTIONS | APPLICATION_ACTIONS | CANDIDATE_ACTIONS
 log = structlog.get_logger("ingress.ashby")
 
 
@@ -45,6 +47,8 @@ async def ashby_webhook(request: Request) -> Response:
             decode_schedule_webhook(body)
         elif action in APPLICATION_ACTIONS:
             decode_application_webhook(body)
+        elif action in CANDIDATE_ACTIONS:
+            decode_candidate_webhook(body)
     except (ValueError, RecursionError) as exc:
         # msgspec's DecodeError and ValidationError are ValueErrors, and so is the UnicodeDecodeError it raises
         # for invalid UTF-8 inside a string; RecursionError: JSON nested deeper than the recursion limit.

@@ -73,6 +73,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     admin_port: int = 8080
     sentry_dsn: str = ""  # error reporting, scrubbed of personal data (shared/error_reporting.py); unset: off
     sentry_release: str = ""
+    # Personal data retention, in days (docs/privacy.md)
+    retention_answers_grace_days: int = 30  # after the answers are in Ashby and no decision can be taken on them
+    retention_draft_days: int = 14
+    retention_dead_letter_days: int = 30
+    retention_schedule_days: int = 365  # interviewers' names on past interviews, cached applications, evidence
     generated_secrets: tuple[str, ...] = ()  # secrets missing outside production, random for this process
 
     @property
@@ -140,6 +145,10 @@ def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str
     read("ADMIN_PORT", int, _check_range(1, 65535))
     read("SENTRY_DSN", str, _check_url(("http", "https")))
     read("SENTRY_RELEASE", str)
+    read("RETENTION_ANSWERS_GRACE_DAYS", int, _check_range(0, 3650))
+    read("RETENTION_DRAFT_DAYS", int, _check_range(1, 3650))
+    read("RETENTION_DEAD_LETTER_DAYS", int, _check_range(1, 3650))
+    read("RETENTION_SCHEDULE_DAYS", int, _check_range(1, 3650))
     for name in (*SECRETS, "ADMIN_TOKEN"):
         read(
             name,

@@ -34,6 +34,7 @@ from workers.jobs.ashby_events import ingest_ashby_event, reconcile_schedules
 from workers.jobs.forms import hydrate_modal, notify_open_failed, save_draft, send_resume_link
 from workers.jobs.home import answer_feedback_command, publish_home
 from workers.jobs.people import resolve_people
+from workers.jobs.privacy import PURGE_TIMEOUT_S, purge_expired
 from workers.jobs.reminders import dispatch_due_reminders, send_reminder
 from workers.jobs.submissions import mark_feedback_submitted, notify_submission_failed, submit_feedback
 from workers.jobs.sync import SYNC_TIMEOUT_S, sync_feedback
@@ -65,6 +66,7 @@ def functions_for(queue: str) -> list[Function]:
             _func(post_decision),
             _func(post_debrief),
             _func(refresh_catalog, timeout=SYNC_TIMEOUT_S),
+            _func(purge_expired, timeout=PURGE_TIMEOUT_S),
         ]
     if queue == "interactive":
         return [
@@ -130,6 +132,10 @@ def cron_jobs_for(queue: str) -> list[CronJob]:
             unique=True,
             run_at_startup=True,
             timeout=SYNC_TIMEOUT_S,
+        ),
+        # Personal data whose retention ran out (docs/privacy.md), at a quiet hour.
+        cron(
+            purge_expired, name="cron:purge_expired", hour=3, minute=17, second=0, unique=True, timeout=PURGE_TIMEOUT_S
         ),
         # Catches schedule webhooks that never arrived (Ashby gave up, or Redis lost the job).
         cron(

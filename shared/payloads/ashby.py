@@ -8,7 +8,7 @@ decoding, and required fields are enforced at the boundary. Enumerations that As
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -367,6 +367,53 @@ class ApplicationWebhook(Model, frozen=True):
     data: ApplicationData
 
 
+CANDIDATE_ACTIONS = frozenset({"candidateDelete", "candidateMerge"})
+NonEmptyId = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class CandidateId(Model, frozen=True):
+    id: NonEmptyId
+
+
+class CandidateDeleteData(Model, frozen=True):
+    candidate: CandidateId
+
+
+class CandidateDeleteWebhook(Model, frozen=True, tag_field="action", tag="candidateDelete"):
+    """`candidateDelete`: only the deleted candidate's id (Ashby's payload carries nothing else)."""
+
+    data: CandidateDeleteData
+
+    @property
+    def candidate_id(self) -> str:
+        return self.data.candidate.id
+
+
+class CandidateMergeData(Model, frozen=True):
+    deleted_candidate: CandidateId
+    merged_candidate: CandidateId
+
+
+class CandidateMergeWebhook(Model, frozen=True, tag_field="action", tag="candidateMerge"):
+    """`candidateMerge`: the candidate merged away and the one that remains, by id only."""
+
+    data: CandidateMergeData
+
+    @property
+    def candidate_id(self) -> str:
+        """The candidate merged away (the one whose rows change)."""
+        return self.data.deleted_candidate.id
+
+
+CandidateWebhook = CandidateDeleteWebhook | CandidateMergeWebhook
+
+
+def decode_candidate_webhook(body: bytes) -> CandidateWebhook:
+    """Strict: the ids are required and non-empty (the published schema marks nothing required, but without
+    them the webhook says nothing)."""
+    return _candidate_webhook_decoder.decode(storable_json(body))
+
+
 def decode_application_webhook(body: bytes) -> ApplicationWebhook:
     return _application_webhook_decoder.decode(storable_json(body))
 
@@ -379,6 +426,7 @@ def decode_schedule_webhook(body: bytes) -> InterviewScheduleWebhook:
 
 _schedule_webhook_decoder = msgspec.json.Decoder(InterviewScheduleWebhook)
 _application_webhook_decoder = msgspec.json.Decoder(ApplicationWebhook)
+_candidate_webhook_decoder = msgspec.json.Decoder(CandidateWebhook)
 envelope_decoder = msgspec.json.Decoder(WebhookEnvelope)
 
 

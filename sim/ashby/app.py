@@ -96,6 +96,11 @@ class AshbySim:
             self.webhooks.enqueue(action, {"interviewSchedule": payload})
         elif kind == "application":
             self.webhooks.enqueue(action, {"application": wire.application(self.org, self.org.applications[record_id])})
+        elif action == "candidateDelete":
+            self.webhooks.enqueue(action, {"candidate": {"id": record_id}})
+        elif action == "candidateMerge":
+            merged = {"deletedCandidate": {"id": record_id}, "mergedCandidate": {"id": self.org.merged_into[record_id]}}
+            self.webhooks.enqueue(action, merged)
 
     # --- HTTP ------------------------------------------------------------------------------------
 

@@ -1,10 +1,10 @@
 """The simulated Ashby organisation: its records, the change counter behind syncTokens, and UI-side actions.
 
 Every change bumps one org-wide sequence number stored on the changed record (`seq`), so "changed since
-token" is `record.seq > token.seq`. Changes Ashby announces by webhook (schedules, stage moves) are
-published to subscribers as `(action, kind, id)`; the app renders and sends them. Methods that mirror
-what a person does in Ashby's UI (`submit_feedback`, `change_stage`) validate exactly like the API and
-raise `ApiFailure`.
+token" is `record.seq > token.seq`. Changes Ashby announces by webhook (schedules, stage moves, candidates
+deleted or merged) are published to subscribers as `(action, kind, id)`; the app renders and sends them.
+Methods that mirror what a person does in Ashby's UI (`submit_feedback`, `change_stage`) validate exactly
+like the API and raise `ApiFailure`.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class AshbyOrg:
         self.feedback: dict[str, SimFeedback] = {}
         self.files: dict[str, SimFile] = {}
         self.templates: set[str] = set()
+        self.merged_into: dict[str, str] = {}  # candidate merged away -> the one that remains
         self.api_user_id: str | None = None  # whom feedback without `userId` is credited to
         self.pager = Pager(self.new_id)
         self._listeners: list[Listener] = []
@@ -168,6 +169,35 @@ class AshbyOrg:
         )
         self.applications[application.id] = application
         return application
+
+    # --- candidates deleted or merged (announced as candidateDelete / candidateMerge, ids only) ----------
+
+    def delete_candidate(self, candidate_id: str) -> None:
+        """Delete the candidate with their resume, applications, schedules, events and feedback, as Ashby does."""
+        candidate = self.candidates.pop(candidate_id)
+        if candidate.resume is not None:
+            del self.files[candidate.resume.handle]
+        applications = {a for a, application in self.applications.items() if application.candidate_id == candidate_id}
+        schedules = {s for s, schedule in self.schedules.items() if schedule.application_id in applications}
+        for schedule_id in schedules:
+            for event_id in self.schedules.pop(schedule_id).event_ids:
+                self.events.pop(event_id, None)
+        self.feedback = {f: fb for f, fb in self.feedback.items() if fb.application_id not in applications}
+        for application_id in applications:
+            del self.applications[application_id]
+        self._publish("candidateDelete", "candidate", candidate_id)
+
+    def merge_candidates(self, merged_away: str, remaining: str) -> None:
+        """Merge `merged_away` into `remaining`: its applications move over (ids unchanged) and it is deleted."""
+        if merged_away == remaining or remaining not in self.candidates:
+            raise ValueError("merge into another existing candidate")
+        del self.candidates[merged_away]
+        for application in self.applications.values():
+            if application.candidate_id == merged_away:
+                application.candidate_id = remaining
+                self.touch(application)
+        self.merged_into[merged_away] = remaining
+        self._publish("candidateMerge", "candidate", merged_away)
 
     # --- schedules (each change announced as interviewScheduleUpdate, creation also as ...Create) -------
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import msgspec
 
-DEFAULT_ACTIONS = frozenset({"interviewScheduleUpdate", "candidateStageChange"})
+DEFAULT_ACTIONS = frozenset({"interviewScheduleUpdate", "candidateStageChange", "candidateDelete", "candidateMerge"})
 NOT_RETRIED = frozenset({401, 403, 404, 405, 410})
 NO_ANSWER = 0  # the status reported when the target could not be reached or did not answer in time
 

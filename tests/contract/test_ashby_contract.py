@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from shared.clients.ashby import AshbyApiError, AshbyClient, FieldSubmission
+from shared.payloads.ashby import CandidateMergeWebhook, decode_candidate_webhook
 from sim.ashby import WebhookTarget, create_app, sample_answers, seed_org, sim_of
 from tests.contract.openapi import ERRATA, SPEC_PATH, Contract, field_value_errors
 
@@ -240,3 +241,29 @@ async def test_webhooks_match_the_published_payloads(contract: Contract) -> None
     ]
     problems = [f"{b['action']}: {p}" for b in bodies for p in contract.webhook_errors(b["action"], b)]
     assert problems == []
+
+
+async def test_candidate_deletions_and_merges_match_the_published_payloads(contract: Contract) -> None:
+    seeded = seed_org(clock=lambda: T0)
+    bodies: list[bytes] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.content)
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receive)) as http:
+        app = create_app(seeded.org, api_key=KEY, webhook=WebhookTarget("http://fleet/h", "s"), http=http)
+        moved = seeded.add_application("Sam Lee")
+        merged_away = moved.candidate_id
+        seeded.org.merge_candidates(merged_away, seeded.candidate_id)
+        assert moved.candidate_id == seeded.candidate_id and moved.id in seeded.org.applications
+        seeded.org.delete_candidate(seeded.candidate_id)
+        delivered = await sim_of(app).flush_webhooks()
+    assert delivered == [("candidateMerge", 200), ("candidateDelete", 200)]
+    assert [contract.webhook_errors(json.loads(b)["action"], json.loads(b)) for b in bodies] == [[], []]
+    merge, delete = (decode_candidate_webhook(b) for b in bodies)
+    assert isinstance(merge, CandidateMergeWebhook)
+    assert (merge.candidate_id, merge.data.merged_candidate.id) == (merged_away, seeded.candidate_id)
+    assert delete.candidate_id == seeded.candidate_id
+    assert seeded.org.applications == {}, "the deletion took every application with it, the moved one too"
+    assert contract.webhook_errors("candidateDelete", {"action": "candidateDelete", "data": {"candidate": {"id": 7}}})

@@ -173,3 +173,29 @@ def test_ingress_limits_default_parse_and_refuse_nonsense() -> None:
         "INGRESS_KEEPALIVE_S",
         "INGRESS_MAX_CONNECTIONS",
     ]
+
+
+def test_retention_defaults_parse_and_refuse_nonsense() -> None:
+    defaults = load_settings({})
+    assert (
+        defaults.retention_answers_grace_days,
+        defaults.retention_draft_days,
+        defaults.retention_dead_letter_days,
+        defaults.retention_schedule_days,
+    ) == (30, 14, 30, 365)
+    assert load_settings({"RETENTION_ANSWERS_GRACE_DAYS": "0"}).retention_answers_grace_days == 0
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "RETENTION_ANSWERS_GRACE_DAYS": "-1",
+                "RETENTION_DRAFT_DAYS": "0",
+                "RETENTION_DEAD_LETTER_DAYS": "two weeks",
+                "RETENTION_SCHEDULE_DAYS": "99999",
+            }
+        )
+    assert [problem.split(":")[0] for problem in caught.value.problems] == [
+        "RETENTION_ANSWERS_GRACE_DAYS",
+        "RETENTION_DRAFT_DAYS",
+        "RETENTION_DEAD_LETTER_DAYS",
+        "RETENTION_SCHEDULE_DAYS",
+    ]

@@ -22,17 +22,20 @@ from shared.db.schedules import ScheduleChange, upsert_schedule
 from shared.errors import Permanent, error_label, is_transient
 from shared.payloads.ashby import (
     APPLICATION_ACTIONS,
+    CANDIDATE_ACTIONS,
     Application,
     InterviewSchedule,
     InterviewScheduleData,
     InterviewScheduleWebhook,
     decode_application_webhook,
+    decode_candidate_webhook,
     decode_schedule_webhook,
     envelope_decoder,
 )
 from workers.deps import Deps, deps
 from workers.job_boundary import dead_letter, job
 from workers.jobs.people import queue_lookups
+from workers.jobs.privacy import apply_candidate_event
 from workers.metadata_refresh import queue_refresh
 from workers.run_lock import one_run
 
@@ -92,9 +95,12 @@ async def apply_application(d: Deps, application: Application) -> bool:
 
 
 def _subject_of(args: tuple[Any, ...]) -> str:
-    """The dead letter's subject: the schedule's or the application's id, read from the webhook body."""
-    if envelope_decoder.decode(args[0]).action in APPLICATION_ACTIONS:
+    """The dead letter's subject: the schedule's, the application's or the candidate's id, read from the body."""
+    action = envelope_decoder.decode(args[0]).action
+    if action in APPLICATION_ACTIONS:
         return str(decode_application_webhook(args[0]).data.application.id)
+    if action in CANDIDATE_ACTIONS:
+        return decode_candidate_webhook(args[0]).candidate_id
     return str(decode_schedule_webhook(args[0]).data.interview_schedule.id)
 
 
@@ -103,13 +109,17 @@ async def ingest_ashby_event(ctx: dict[str, Any], body: bytes) -> dict[str, Any]
     d = deps(ctx)
     try:
         action = envelope_decoder.decode(body).action
-        if action in APPLICATION_ACTIONS:
+        if action in CANDIDATE_ACTIONS:
+            candidate_event = decode_candidate_webhook(body)
+        elif action in APPLICATION_ACTIONS:
             application = decode_application_webhook(body).data.application
         else:
             schedule = decode_schedule_webhook(body).data.interview_schedule
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         # The ingress validated this body; a failure here means the contract drifted: a dead letter, no retry.
         raise UndecodableWebhook("the webhook body no longer decodes") from exc
+    if action in CANDIDATE_ACTIONS:
+        return await apply_candidate_event(d, candidate_event)
     if action in APPLICATION_ACTIONS:
         known = await apply_application(d, application)
         log.info("ashby_application_ingested", application_id=application.id, action=action, cached=known)
