@@ -145,6 +145,17 @@ def evaluate(evidence: Evidence, rules: Sequence[Rule], stages: Sequence[PlanSta
     )
     if last_feedback is not None and now < last_feedback + timedelta(minutes=rule.quiet_minutes):
         return Wait("quiet period after the last feedback", until=last_feedback + timedelta(minutes=rule.quiet_minutes))
+    unread = [s for s in required if s.feedback is not None and s.feedback.values is None]
+    if unread:
+        # Feedback exists but its answers are not here (not synced yet, or cleared by retention): judging them
+        # as empty would fail them. Wait for the sync; past the timeout a person decides.
+        names = ", ".join(sorted({s.name for s in unread}))
+        if last_end is not None and now - last_end >= timedelta(days=rule.timeout_days):
+            return _decide(
+                rule, Hold(), stages, evidence, seats, (), passed=False, reason=f"answers unavailable: {names}"
+            )
+        until = last_end + timedelta(days=rule.timeout_days) if last_end is not None else None
+        return Wait(f"answers not synced for {len(unread)} interviewer(s)", until=until)
     results = tuple(check(requirement, required) for requirement in rule.requirements)
     passed = all(r.passed for r in results)
     outcome = rule.on_pass if passed else rule.on_fail

@@ -183,3 +183,21 @@ def test_the_most_specific_rule_then_the_highest_priority_wins(job: str, expecte
 
 def _fields(rule: Rule) -> dict[str, object]:
     return {name: getattr(rule, name) for name in rule.__struct_fields__}
+
+
+def test_feedback_whose_answers_are_not_here_waits_then_holds_and_is_never_a_rejection() -> None:
+    # Submitted in Ashby but its answers not synced yet, or cleared by retention (docs/privacy.md): judged as
+    # empty answers they would fail every requirement.
+    unread = Seat(
+        event_id="event-1",
+        interview_id="interview-1",
+        interviewer_id="blake",
+        name="Blake",
+        feedback_required=True,
+        event_end=ENDED,
+        feedback=Feedback(None, NOW - timedelta(hours=2)),
+    )
+    waiting = evaluate(evidence(seat("alex", {"score": 4}), unread), [RULE], STAGES, now=NOW)
+    assert isinstance(waiting, Wait) and waiting.until == ENDED + timedelta(days=7)
+    held = decide(evidence(seat("alex", {"score": 4}), unread), now=ENDED + timedelta(days=7))
+    assert (held.outcome, held.reason) == ("hold", "answers unavailable: Blake")
