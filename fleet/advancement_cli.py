@@ -37,17 +37,23 @@ async def audit(pool: asyncpg.Pool, *, application_id: str | None, since: str | 
     )
     if not rows:
         print("No decisions.", file=out)
+    titles = await catalog_db.stage_titles(pool)
     for row in rows:
-        print(describe(row), file=out)
+        print(describe(row, titles), file=out)
     return 0
 
 
-def describe(row: DecisionRow) -> str:
+def describe(row: DecisionRow, stage_titles: dict[str, str] | None = None) -> str:
     """One decision as the audit prints it: when, what, by which rule, who decided, what Ashby said, and why."""
+    titles = stage_titles or {}
+
+    def stage(stage_id: str) -> str:
+        return f"{titles[stage_id]} ({stage_id})" if stage_id in titles else stage_id
+
     decided = f"{row.decided_by or '-'}" + (f" at {row.decided_at:%Y-%m-%d %H:%M}Z" if row.decided_at else "")
     lines = [
-        f"#{row.id} {row.created_at:%Y-%m-%d %H:%M}Z application {row.application_id} stage {row.from_stage_id}: "
-        f"{row.outcome}{' -> ' + row.to_stage_id if row.to_stage_id else ''} [{row.state}]",
+        f"#{row.id} {row.created_at:%Y-%m-%d %H:%M}Z application {row.application_id} at {stage(row.from_stage_id)}: "
+        f"{row.outcome}{' -> ' + stage(row.to_stage_id) if row.to_stage_id else ''} [{row.state}]",
         f"    rule {row.rule_name} v{row.rule_version} ({row.mode}); decided by {decided}; "
         f"ashby: {row.ashby_result or '-'}",
         f"    why: {row.reason}",

@@ -6,7 +6,9 @@ schedules two interviews and sends signed webhooks to the ingress over HTTP; the
 reminders, and DM the interviewers in the simulated Slack (a brief before the upcoming interview, a
 "feedback due" after the one that just ended); a simulated interviewer opens the feedback form from the
 reminder, fills it in and submits it; the worker submits it to Ashby once, the reminder message turns into
-"submitted" and that interviewer's reminders stop. Then everything stops cleanly.
+"submitted" and that interviewer's reminders stop. Then advancement rules move candidates: one advanced
+automatically, one held, one rejected after the recruiter's click in Slack, and the audit shows why
+(`fleet/demo_advancement.py`). Then everything stops cleanly.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from fleet.demo_advancement import advancement_act
 from fleet.processes import fleet, fleet_ingress, wait_until
 from shared.db.migrations import apply_migrations, default_directory, load_migrations
 from shared.db.pool import with_database
 from shared.embedded import embedded_postgres, embedded_redis, free_port
+from shared.jobs import queue_redis
 from shared.settings import Settings
 from sim.ashby import WebhookTarget, seed_org, sim_of
 from sim.ashby import create_app as create_ashby
@@ -189,6 +193,23 @@ async def _demo(settings: Settings, database_url: str, redis_url: str, logs: Pat
         pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
         stack.push_async_callback(pool.close)
         await _show_reminders(pool, ended.event_ids[0], names)
+
+        queue = queue_redis(redis_url)
+        stack.push_async_callback(queue.aclose)
+        await advancement_act(
+            seeded=seeded,
+            slack=slack,
+            actor=slack_app.state.actor,
+            slack_ids=slack_ids,
+            pool=pool,
+            queue=queue,
+            env=env,
+            logs=logs,
+            now=now,
+            onsite_event_id=ended.event_ids[0],
+            flush_webhooks=sim_of(ashby_app).flush_webhooks,
+            say=say,
+        )
 
         say("\nStopping the fleet ...")
         codes = list(await asyncio.gather(*(worker.stop(signal.SIGTERM) for worker in workers)))

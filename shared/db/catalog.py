@@ -128,3 +128,9 @@ def _plan(plan_id: str, title: str, stages: Sequence[Any]) -> CatalogPlan:
 
 def _stage(row: Any) -> PlanStage:
     return PlanStage(id=row["stage_id"], title=row["title"], type=row["type"], order=row["position"])
+
+
+async def stage_titles(pool: asyncpg.Pool) -> dict[str, str]:
+    """Every known stage's title by id, for people reading decisions."""
+    rows = await pool.fetch("SELECT DISTINCT stage_id, title FROM ashby_plan_stages")
+    return {row["stage_id"]: row["title"] for row in rows}

@@ -31,7 +31,7 @@ async def run_demo_in(data: Path) -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    out, _ = await asyncio.wait_for(process.communicate(), timeout=90)
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=150)
     text = out.decode()
     assert process.returncode == 0, text
     assert "forged signature is refused: 401" in text
@@ -40,4 +40,13 @@ async def run_demo_in(data: Path) -> None:
     assert "Ashby now holds 1 scorecard from Alex" in text
     assert "Feedback submitted" in text
     assert "skipped (feedback_submitted)" in text
+    # The advancement act: rules applied by the CLI, three candidates decided three ways, the audit.
+    assert "2 rules active: 2 added" in text
+    assert "Jordan: advanced automatically, now at Onsite in Ashby." in text
+    assert "Morgan: held for a person, still at Phone Screen in Ashby." in text
+    assert "rejected after the click, now Archived in Ashby." in text
+    assert "at Phone Screen (" in text and ": advance -> Onsite (" in text and "[done]" in text
+    assert ": hold [held]" in text and ": reject -> Archived (" in text
+    assert "rule backend-onsite v1 (approve); decided by U" in text  # the recruiter's Slack id, not "rule"
+    assert "[FAIL] each: Overall recommendation >= 3.0: not: Blake Okafor" in text
     assert text.rstrip().endswith("Demo finished cleanly.")
