@@ -306,6 +306,10 @@ async def test_forged_stale_and_replayed_commands_are_refused(ingress: Ingress) 
     await ingress.redis.delete(QUEUE_INTERACTIVE)
     assert (await ingress.client.post("/slack/commands", content=body, headers=good)).status_code == 401
     await ingress.assert_nothing_queued()
+    scraped = (await ingress.client.get("/metrics")).text  # what an operator alerts on
+    assert 'fleet_signature_failures_total{source="slack"} 3.0' in scraped
+    assert 'fleet_signature_failures_total{source="slack_replay"} 1.0' in scraped
+    assert 'fleet_http_requests_total{route="/slack/commands",status="401"} 4.0' in scraped
 
 
 async def test_slacks_ssl_check_is_acknowledged(ingress: Ingress) -> None:
