@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,26 +18,23 @@ import aiohttp
 import msgspec
 from slack_sdk.errors import SlackApiError, SlackObjectFormationError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from shared.clients.slack_retry import (
+    SERVER_ERROR_STATUSES,
+    ConnectionRetry,
+    RateLimitRetry,
+    ServerErrorRetry,
+    Sleep,
+    retry_after_of,
+)
 from shared.errors import FleetError, Permanent, Transient
 from shared.metrics import Metrics, failure_kind
 from shared.ratelimit import Limit, RedisRateLimiter
-from shared.retry import full_jitter, parse_retry_after
-
-Sleep = Callable[[float], Awaitable[None]]
 
 TRIGGER_EXPIRED_CODES = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 # Slack answers a malformed or oversized message or view with one of these; the caller must re-render.
@@ -48,7 +43,6 @@ INVALID_CONTENT_CODES = frozenset(
 )
 # `ok:false` codes that describe Slack's own trouble, not the request's.
 _TRANSIENT_CODES = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
-_SERVER_ERROR_STATUSES = frozenset({500, 502, 503, 504})
 _TIERS = {
     "users.list": 2,
     "users.lookupByEmail": 3,
@@ -144,15 +138,15 @@ class SlackClient:
         sdk_logger = self._sdk_logger = logging.getLogger("shared.clients.slack.sdk")
         sdk_logger.setLevel(logging.INFO)
         handlers: list[AsyncRetryHandler] = [
-            _ConnectionRetry(sleep=sleep, metrics=metrics),
-            _ServerErrorRetry(max_retry_count=self._limits.server_error_retries, sleep=sleep, metrics=metrics),
+            ConnectionRetry(sleep=sleep, metrics=metrics),
+            ServerErrorRetry(max_retry_count=self._limits.server_error_retries, sleep=sleep, metrics=metrics),
         ]
         # views.open gets no 429 retry: sleeping out a Retry-After would outlive the trigger_id.
         self._views_open_web = AsyncWebClient(
             token=token, base_url=base_url, logger=sdk_logger, retry_handlers=list(handlers)
         )
         handlers.append(
-            _RateLimitRetry(
+            RateLimitRetry(
                 max_retry_count=self._limits.rate_limit_retries,
                 max_retry_after_s=self._limits.max_retry_after_s,
                 sleep=sleep,
@@ -284,8 +278,8 @@ class SlackClient:
         except (aiohttp.ClientError, TimeoutError) as error:
             raise Transient(f"slack response_url: {type(error).__name__}") from None
         status = response.status_code
-        if status == 429 or status in _SERVER_ERROR_STATUSES:
-            raise Transient(f"slack response_url: http_{status}", retry_after=_retry_after(response.headers))
+        if status == 429 or status in SERVER_ERROR_STATUSES:
+            raise Transient(f"slack response_url: http_{status}", retry_after=retry_after_of(response.headers))
         if status != 200:
             # Slack answers e.g. 404 `expired_url` or `used_url`: a short code, never data of ours.
             code = response.body.strip()[:40] if response.body and response.body.strip().isidentifier() else ""
@@ -351,9 +345,9 @@ def _translate(method: str, response: AsyncSlackResponse) -> FleetError:
     data = response.data if isinstance(response.data, dict) else {}
     code = str(data.get("error") or f"http_{status}")
     if status == 429:
-        return Transient(f"slack {method}: rate limited", retry_after=_retry_after(response.headers))
+        return Transient(f"slack {method}: rate limited", retry_after=retry_after_of(response.headers))
     if status >= 500 or code in _TRANSIENT_CODES:
-        return Transient(f"slack {method}: {code}", retry_after=_retry_after(response.headers))
+        return Transient(f"slack {method}: {code}", retry_after=retry_after_of(response.headers))
     if code in TRIGGER_EXPIRED_CODES:
         return TriggerExpired(method, code)
     return SlackApiFailure(method, code)
@@ -361,15 +355,6 @@ def _translate(method: str, response: AsyncSlackResponse) -> FleetError:
 
 # What views.update answers for a modal its person closed (or that expired).
 _VIEW_GONE_CODES = frozenset({"not_found", "view_not_found"})
-
-
-def _retry_after(headers: Mapping[str, Any] | None) -> float | None:
-    """Slack's `Retry-After` (seconds, or an HTTP date), read by the one parser every client shares."""
-    for name, value in (headers or {}).items():
-        if name.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            return parse_retry_after(str(raw), now=time.time())
-    return None
 
 
 def _blocks(method: str, blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:
@@ -397,104 +382,3 @@ def _user(member: Mapping[str, Any]) -> SlackUser:
         deleted=bool(member.get("deleted")),
         is_bot=bool(member.get("is_bot")) or member.get("id") == "USLACKBOT",
     )
-
-
-def _count_retry(metrics: Metrics | None, reason: str) -> None:
-    if metrics is not None:
-        metrics.upstream_retries.labels("slack", reason).inc()
-
-
-class _RateLimitRetry(AsyncRateLimitErrorRetryHandler):
-    """slack-sdk's 429 handler with an injected sleep; a long Retry-After goes back to the queue instead."""
-
-    def __init__(
-        self, *, max_retry_count: int, max_retry_after_s: float, sleep: Sleep, metrics: Metrics | None
-    ) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self._max_retry_after_s = max_retry_after_s
-        self._sleep = sleep
-        self._metrics = metrics
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if response is None or response.status_code != 429:
-            return False
-        retry_after = _retry_after(response.headers)
-        return retry_after is None or retry_after <= self._max_retry_after_s
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        _count_retry(self._metrics, "rate_limited")
-        retry_after = _retry_after(response.headers if response is not None else None)
-        # Slack's hint plus up to a second of jitter, so replicas refused together do not come back together.
-        await self._sleep(
-            (1.0 if retry_after is None else retry_after) + full_jitter(0, base_s=1.0, cap_s=1.0, rand=random.random())
-        )
-        state.increment_current_attempt()
-
-
-class _BackoffWithInjectedSleep(AsyncRetryHandler):
-    """Backoff between attempts with the fleet's doctrine (`shared/retry.py`: exponential, full jitter,
-    capped), slept through the injected `sleep` (tests control time)."""
-
-    _sleep: Sleep
-    _metrics: Metrics | None
-    reason: str
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        _count_retry(self._metrics, self.reason)
-        await self._sleep(full_jitter(state.current_attempt, base_s=0.5, cap_s=4.0, rand=random.random()))
-        state.increment_current_attempt()
-
-
-class _ConnectionRetry(_BackoffWithInjectedSleep, AsyncConnectionErrorRetryHandler):
-    """slack-sdk's one retry on a reset or dropped connection, with an injected sleep."""
-
-    reason = "network"
-
-    def __init__(self, *, sleep: Sleep, metrics: Metrics | None) -> None:
-        AsyncConnectionErrorRetryHandler.__init__(self, max_retry_count=1)
-        self._sleep = sleep
-        self._metrics = metrics
-
-
-class _ServerErrorRetry(_BackoffWithInjectedSleep, AsyncServerErrorRetryHandler):
-    """slack-sdk's 5xx handler (exponential backoff with jitter) with an injected sleep and 502/504 too."""
-
-    reason = "server_error"
-
-    def __init__(self, *, max_retry_count: int, sleep: Sleep, metrics: Metrics | None) -> None:
-        AsyncServerErrorRetryHandler.__init__(self, max_retry_count=max_retry_count)
-        self._sleep = sleep
-        self._metrics = metrics
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return response is not None and response.status_code in _SERVER_ERROR_STATUSES

@@ -291,7 +291,7 @@ def test_retry_after_is_read_by_the_shared_parser_http_dates_included() -> None:
     from datetime import UTC, datetime, timedelta
     from email.utils import format_datetime
 
-    from shared.clients.slack import _retry_after
+    from shared.clients.slack_retry import retry_after_of as _retry_after
 
     assert _retry_after({"Retry-After": "7"}) == 7.0
     soon = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
