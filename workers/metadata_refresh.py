@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from shared import jobs
+from shared.db import advancement as advancement_db
 from shared.db import ashby_cache
 from shared.jobs import awaited
 from workers import work_set
@@ -85,6 +86,8 @@ async def _refresh(d: Deps, member: str) -> None:
         log.error("metadata_refresh_unknown_member", kind=kind)
         return
     await ashby_cache.put(d.pool, await fetch(d, object_id))
+    if kind == "application":  # an evaluation that waited for this place need not wait out its retry
+        await advancement_db.evaluate_once_placed(d.pool, [object_id], at=d.clock())
 
 
 @job(periodic=True)

@@ -77,6 +77,27 @@ async def claim_due(conn: asyncpg.Connection, *, now: datetime, limit: int) -> l
     return [r["application_id"] for r in rows]
 
 
+PLACE_UNKNOWN = "place unknown"
+
+
+async def evaluate_once_placed(conn: Executor, application_ids: Sequence[str], *, at: datetime) -> None:
+    """Those of these applications waiting only because their place was unknown, and whose place is now cached,
+    are evaluated at `at` rather than at the end of the retry interval. Both sides call it after their own
+    write (the refresh after caching the place, the evaluation after queueing the retry), so whichever
+    commits last sees the other's row and a refresh racing an evaluation cannot leave the wait in place."""
+    await conn.execute(
+        """
+        UPDATE advancement_queue q SET evaluate_after = least(q.evaluate_after, $2)
+        FROM ashby_applications a
+        WHERE a.id = q.application_id AND q.application_id = ANY($1::text[]) AND q.reason = $3
+          AND a.stage_id IS NOT NULL
+        """,
+        list(application_ids),
+        at,
+        PLACE_UNKNOWN,
+    )
+
+
 async def requeue(conn: Executor, waits: Sequence[tuple[str, datetime, str]]) -> None:
     """Queue (application, when, why) again: a quiet period ends, a timeout falls due."""
     if not waits:

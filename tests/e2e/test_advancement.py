@@ -136,6 +136,26 @@ async def test_passing_feedback_advances_automatically_after_the_quiet_period(
         assert len(debriefs) == 1 and "Debrief" in debriefs[0].text
 
 
+async def test_an_application_whose_place_was_not_cached_is_evaluated_once_the_refresh_caches_it(
+    db_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    async with world(db_url, redis_url, redis) as w:
+        await install(w, SCREEN.format(mode="auto", quiet=0))
+        application, schedule = await phone_screen(w, interviewers=1)
+        w.clock.set(AFTER)
+        give_feedback(w, application, schedule, w.ashby.interviewer_ids[0], 4)
+        await w.sync()
+        # The cache has not caught up with this application: the evaluation cannot place it in its plan.
+        await w.pool.execute("DELETE FROM ashby_applications WHERE id = $1", application.id)
+        w.clock.advance(timedelta(minutes=5))  # past the window in which the sync's own refresh counts
+        await w.run(jobs.EVALUATE_ADVANCEMENT)  # waits, and queues the refresh (which runs in the same drain)
+        assert moves(w) == []
+        assert await w.pool.fetchval("SELECT stage_id FROM ashby_applications WHERE id = $1", application.id)
+
+        await w.run(jobs.EVALUATE_ADVANCEMENT)  # the same minute: the cached place ended the wait
+        assert moves(w) == [w.ashby.stage_ids["Onsite"]]
+
+
 async def test_failing_feedback_rejects_only_after_an_authorised_click(
     db_url: str, redis_url: str, redis: aioredis.Redis
 ) -> None:

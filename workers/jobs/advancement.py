@@ -68,8 +68,9 @@ async def evaluate_advancement(ctx: dict[str, Any]) -> dict[str, Any]:
                 new = await advancement_db.insert_decisions(conn, decided, now=now)
                 waits = [(e.application_id, r.until, r.reason) for e, r in results if isinstance(r, Wait) and r.until]
                 await advancement_db.requeue(
-                    conn, [*waits, *((a, now + UNKNOWN_PLACE_RETRY, "place unknown") for a in unknown)]
+                    conn, [*waits, *((a, now + UNKNOWN_PLACE_RETRY, advancement_db.PLACE_UNKNOWN) for a in unknown)]
                 )
+            await advancement_db.evaluate_once_placed(d.pool, unknown, at=now)
             await queue_refresh(d, applications=unknown)
             for decision_id, state in new:
                 d.metrics.decisions.labels("decided", state).inc()
