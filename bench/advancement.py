@@ -12,10 +12,12 @@ queued again at its timeout, days ahead: the queue holds 5,000 rows, none due).
 A cycle: `dirty` applications get one more scorecard in the simulator; the real `sync_feedback` job reads it
 (one incremental `applicationFeedback.list` chain) and queues those applications; then the real
 `evaluate_advancement` job runs against PostgreSQL, measured: wall time, SQL statements (the pool's query
-logger, `shared/db/pool.py`), Ashby calls (the simulator's log) and decisions. After the cycles: smaller and
-larger dirty sets (the statements per batch do not depend on them), the automatic decisions executed
-(`execute_decision`: `application.info` + `application.changeStage` each), and the predecessor's cycle: one
-`applicationFeedback.list` per open application, sequentially, with the production client over HTTP.
+logger, `shared/db/pool.py`), Ashby calls (the simulator's log), Redis enqueues and decisions. Then the
+automatic decisions are executed (`execute_decision`: `application.info` + `application.changeStage` each),
+as the default workers would within seconds, and the next run evaluates the applications they moved. After
+the cycles: smaller and larger dirty sets (the statements per batch do not depend on them), and the
+predecessor's cycle: one `applicationFeedback.list` per open application, one after the other, with the
+production client over HTTP.
 
 The rules have no quiet period (`quiet_minutes: 0`): with one, each scorecard costs a second evaluation when
 its quiet period ends, and a cycle's batch holds those too.
