@@ -185,6 +185,8 @@ async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
         sized = AdvancementRun(applications=1000, cycles=2) if args.quick else AdvancementRun()
         advancement = await advancement_benchmark(await fresh_database(pg_server), redis_url, sized)
         print("\n".join(advancement_report(advancement)))
+        if args.json:
+            print(json.dumps(advancement, default=str))
     print(report(results, args))
     if args.json:
         print(json.dumps(results, default=str))
