@@ -179,6 +179,14 @@ async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
     if args.only in (None, "click"):
         with log_dir(args, "click") as logs:
             results["click"] = await click_benchmark(await fresh_database(pg_server), redis_url, click_run(args), logs)
+    if args.only in (None, "advancement"):
+        from bench.advancement import AdvancementRun, advancement_benchmark, advancement_report
+
+        sized = AdvancementRun(applications=1000, cycles=2) if args.quick else AdvancementRun()
+        advancement = await advancement_benchmark(await fresh_database(pg_server), redis_url, sized)
+        print("\n".join(advancement_report(advancement)))
+        if args.json:
+            print(json.dumps(advancement, default=str))
     print(report(results, args))
     if args.json:
         print(json.dumps(results, default=str))
@@ -246,7 +254,7 @@ def report(results: dict[str, dict[str, object]], args: argparse.Namespace) -> s
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench")
-    parser.add_argument("--only", choices=["http", "ingest", "reminders", "click"])
+    parser.add_argument("--only", choices=["http", "ingest", "reminders", "click", "advancement"])
     parser.add_argument("--quick", action="store_true", help="smaller reminder and click runs (about a minute each)")
     parser.add_argument("--json", action="store_true", help="also print every figure as one JSON line")
     parser.add_argument("--keep-logs", metavar="DIR", help="keep the issue-4 benchmarks' worker logs in DIR")

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from asyncpg.connection import LoggedQuery
+
+# Told of every statement a pool connection runs (its text and time), e.g. to count a job's queries. asyncpg
+# times and reports statements only on connections that have one, so a pool without it pays nothing.
+QueryLogger = Callable[[LoggedQuery], None]
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -14,12 +20,19 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, query_logger: QueryLogger | None = None
+) -> asyncpg.Pool:
+    async def init(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        if query_logger is not None:
+            conn.add_query_logger(query_logger)
+
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init,
         command_timeout=30,
         server_settings={
             "application_name": "fleet",
