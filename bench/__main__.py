@@ -25,6 +25,7 @@ import asyncpg
 import psutil  # type: ignore[import-untyped]
 import redis.asyncio as aioredis
 
+from bench.advancement import AdvancementRun, advancement_benchmark, advancement_report
 from bench.click import ClickRun, click_benchmark, click_report
 from bench.common import ASHBY_KEY, ASHBY_WEBHOOK_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, fleet_env, fleet_workers
 from bench.loadgen import webhook_body
@@ -180,8 +181,6 @@ async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
         with log_dir(args, "click") as logs:
             results["click"] = await click_benchmark(await fresh_database(pg_server), redis_url, click_run(args), logs)
     if args.only in (None, "advancement"):
-        from bench.advancement import AdvancementRun, advancement_benchmark, advancement_report
-
         sized = AdvancementRun(applications=1000, cycles=2) if args.quick else AdvancementRun()
         advancement = await advancement_benchmark(await fresh_database(pg_server), redis_url, sized)
         print("\n".join(advancement_report(advancement)))
