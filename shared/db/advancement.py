@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -358,11 +358,14 @@ async def finish_execution(
     return None if row is None else _decision(row)
 
 
-async def stalled(conn: Executor, *, older_than: datetime) -> list[tuple[int, str]]:
-    """Decisions whose follow-up job was lost (a Redis crash between the commit and the enqueue): (id, state)."""
+async def stalled(conn: Executor, *, quiet_for: timedelta) -> list[tuple[int, str]]:
+    """Decisions whose follow-up job was lost (a Redis crash between the commit and the enqueue): (id, state).
+    Measured on the database's clock, which set `updated_at`: a worker whose clock runs ahead would otherwise
+    find every fresh decision stalled."""
     rows = await conn.fetch(
-        "SELECT id, state FROM decisions WHERE state IN ('approved', 'executing') AND updated_at < $1",
-        older_than,
+        "SELECT id, state FROM decisions "
+        "WHERE state IN ('approved', 'executing') AND updated_at < now() - $1::interval",
+        quiet_for,
     )
     return [(r["id"], r["state"]) for r in rows]
 

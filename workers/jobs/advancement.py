@@ -81,7 +81,7 @@ async def evaluate_advancement(ctx: dict[str, Any]) -> dict[str, Any]:
             totals["decided"] += len(new)
             totals["waiting"] += len(waits)
             totals["unknown"] += len(unknown)
-        for decision_id, _ in await advancement_db.stalled(d.pool, older_than=d.clock() - STALLED_AFTER):
+        for decision_id, _ in await advancement_db.stalled(d.pool, quiet_for=STALLED_AFTER):
             await jobs.enqueue_default(
                 d.queue, jobs.EXECUTE_DECISION, decision_id, job_id=f"{jobs.EXECUTE_DECISION}:{decision_id}"
             )
