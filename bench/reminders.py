@@ -352,7 +352,7 @@ def reminders_report(r: dict[str, Any]) -> list[str]:
     met = r["delivered_before_start"] == r["briefs"]
     return [
         f"Briefs: {r['interviews']} interviews starting at one instant, {r['briefs']} interviewers, every brief due at "
-        f"{r['due']} (a dispatch cron tick); {r['workers']} `fleet worker --queue default` processes; Slack simulator "
+        f"{r['due']} (a dispatch tick); {r['workers']} `fleet worker --queue default` processes; Slack simulator "
         f"per-channel limits on; Ashby metadata cache {r['ashby_cache']} at the due time. Set-up: ingest "
         f"{r['ingest_s']} s, metadata warmed by ingestion in {r['warm_s']} s more, done {r['spare_s']} s before the "
         f"due instant (scheduled {r['margin_s']} s before it). "
