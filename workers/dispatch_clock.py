@@ -29,6 +29,8 @@ NAME = "dispatch_due_reminders"
 MARK_PREFIX = "fleet:tick:" + NAME + ":"
 MARK_TTL_S = 60  # longer than any clock skew between workers: a tick is run once, not again by a slow clock
 LOCK_TTL_S = 20  # extended while the dispatch lives; a killed dispatcher holds the next tick up at most this
+# As the cron's job timeout was: a dispatch stuck on a dead connection must not hold the lock, extended, forever.
+DISPATCH_TIMEOUT_S = 60
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 log = structlog.get_logger("worker.dispatch_clock")
 
@@ -52,7 +54,8 @@ async def tick_once(ctx: dict[str, Any], tick: datetime) -> bool:
         if not mine:
             return False  # the previous tick's dispatch is still running
         # The job's own boundary logs its line (job id `tick:<name>:<tick ms>`), counts it, dead-letters a bug.
-        await dispatch_due_reminders({**ctx, "job_id": f"tick:{NAME}:{ms}", "job_try": 1})
+        async with asyncio.timeout(DISPATCH_TIMEOUT_S):
+            await dispatch_due_reminders({**ctx, "job_id": f"tick:{NAME}:{ms}", "job_try": 1})
     return True
 
 

@@ -57,8 +57,8 @@ def functions_for(queue: str) -> list[Function]:
             # keep_result=0: these ids are reused on purpose (a new claim, feedback seen again), never blocked.
             _func(send_reminder),
             _func(mark_feedback_submitted),
-            # Run by each worker's own timer (workers/dispatch_clock.py), not a cron: registered so that a run
-            # enqueued by hand (or a cron run an older version left queued) still runs.
+            # Run by each worker's own timer (workers/dispatch_clock.py), not a cron; registered so that a run
+            # enqueued by hand (the end-to-end tests do) still runs.
             _func(dispatch_due_reminders),
             _func(sync_feedback, timeout=SYNC_TIMEOUT_S),
             _func(reconcile_schedules, timeout=SYNC_TIMEOUT_S),

@@ -138,3 +138,17 @@ async def test_a_tick_that_fails_on_redis_is_lost_and_the_next_one_runs(
 
 def test_the_dispatch_is_no_longer_an_arq_cron() -> None:
     assert "cron:dispatch_due_reminders" not in {job.name for job in cron_jobs_for("default")}
+
+
+async def test_a_stuck_dispatch_is_cut_off_and_frees_the_next_tick(
+    db_url: str, redis_url: str, redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def stuck(ctx: dict[str, Any]) -> None:
+        await asyncio.Event().wait()  # a dead connection that never answers
+
+    monkeypatch.setattr(dispatch_clock, "dispatch_due_reminders", stuck)
+    monkeypatch.setattr(dispatch_clock, "DISPATCH_TIMEOUT_S", 0.05)
+    async with worker_ctx(db_url, redis_url, Clock()) as ctx:
+        with pytest.raises(TimeoutError):
+            await dispatch_clock.tick_once(ctx, T0)
+        assert not await redis.exists(LOCK_PREFIX + dispatch_clock.NAME)  # the next tick is free to run
