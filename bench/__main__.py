@@ -209,7 +209,8 @@ def reminder_run(args: argparse.Namespace) -> ReminderRun:
         workers=args.reminder_workers,
         slack_budget=args.slack_budget,
         ashby_cache=args.ashby_cache,
-        margin_s=args.reminder_margin or (45.0 if args.quick else 60.0),
+        margin_s=args.reminder_margin,
+        brief_early_minutes=args.brief_early_minutes,
     )
 
 
@@ -272,7 +273,14 @@ def main() -> None:
         help="the Ashby metadata cache at the due time: fetched days ago (stale), within the hour "
         "(fresh) or never (cold)",
     )
-    reminders.add_argument("--reminder-margin", type=float, help="s from scheduling to the due instant (60; quick 45)")
+    reminders.add_argument(
+        "--reminder-margin",
+        type=float,
+        help="s from scheduling to the due instant (default: a minute of set-up plus the time the budget needs)",
+    )
+    reminders.add_argument(
+        "--brief-early-minutes", type=int, help="REMINDER_BRIEF_EARLY_MINUTES (default: the product's, 10; 0: never)"
+    )
     click = parser.add_argument_group("click (issue 4)")
     click.add_argument("--clicks", type=int, help="clicks per condition (70; --quick 20)")
     click.add_argument("--backlog", type=int, default=10_000, help="default jobs kept queued")

@@ -238,3 +238,91 @@ def reconcile(
 
 def _order(kind: str, sequence: int) -> tuple[int, int]:
     return KIND_ORDER.get(kind, len(KIND_ORDER)), sequence
+
+
+# --- dispatching ----------------------------------------------------------------------------------
+
+
+class Claimable(NamedTuple):
+    """A reminder row the dispatcher may claim: pending, or sending under a lease."""
+
+    id: int
+    kind: str
+    state: str  # pending | sending
+    due_at: datetime
+    lease_until: datetime | None = None
+
+
+class Pace(msgspec.Struct, frozen=True, kw_only=True):
+    """How the dispatcher spends the workspace's Slack budget (shared by every worker).
+
+    `per_s` is the rate the plan counts on, a share of the budget (the rest is for what cannot move: due
+    reminders, decisions, edits). `early` is the operator's tolerance (REMINDER_BRIEF_EARLY_MINUTES): how far
+    ahead of its due time a brief may be claimed; nothing else is ever claimed before its time. `horizon` is
+    how long a row left unclaimed now may wait for a later dispatch: the tick interval and a margin.
+    `max_in_flight` bounds the claims not yet sent: each claimed send must start within its lease."""
+
+    per_s: float
+    early: timedelta = timedelta(0)
+    horizon: timedelta = timedelta(seconds=30)
+    max_in_flight: int = 400
+
+    def __post_init__(self) -> None:
+        if self.per_s <= 0:
+            raise ValueError("per_s must be positive")
+        if self.early < timedelta(0) or self.horizon < timedelta(0):
+            raise ValueError("early and horizon must not be negative")
+
+
+def latest_slots(briefs: Sequence[datetime], fixed: Sequence[datetime], per_s: float) -> list[datetime]:
+    """The latest instant each brief can leave so that no brief is late, with messages leaving one after another
+    at `per_s`: `briefs` are the due times of messages that may go early (ascending), `fixed` those of
+    messages that leave at their due time, not before (ascending). Walking back from the last brief, each
+    takes its own due time or one interval before the next brief's slot, whichever comes first, and steps
+    back past the intervals the fixed messages hold."""
+    gap = timedelta(seconds=1 / per_s)
+    held: list[datetime] = []  # when each fixed message leaves: its due time, or behind the one before it
+    for due in fixed:
+        held.append(due if not held else max(due, held[-1] + gap))
+    slots: list[datetime] = []
+    upcoming = len(held) - 1
+    for due in reversed(briefs):
+        slot = due if not slots else min(due, slots[-1] - gap)
+        while upcoming >= 0 and held[upcoming] > slot - gap:
+            if held[upcoming] < slot + gap:  # the two would overlap: leave before the fixed one
+                slot = held[upcoming] - gap
+            upcoming -= 1
+        slots.append(slot)
+    return slots[::-1]
+
+
+def choose_claims(rows: Sequence[Claimable], pace: Pace, *, now: datetime, limit: int) -> list[int]:
+    """The ids to claim now, in the order their sends should go: rows that are due, claims whose lease ran out
+    (their worker died), then the briefs that must leave early for every brief to leave in time.
+
+    `rows`: the pending and sending reminders due up to `now + pace.early`. Within that window the briefs are
+    laid out backwards from their due times at `pace.per_s`, around the other reminders, which leave at their
+    time (`latest_slots`). A brief is claimed once its slot is so near that it could not wait for the next
+    dispatch and still leave in time behind the claims already ahead of it. Alone, that is the last tick
+    before its due time (never late, at most `horizon` early); in a crowd, as early as the budget needs, and
+    never more than `pace.early`. At most `limit` ids, and never more than `pace.max_in_flight` claims unsent.
+    """
+    now = _utc(now, "now")
+    in_flight = sum(1 for r in rows if r.state == "sending" and r.lease_until is not None and r.lease_until >= now)
+    ready = sorted((r for r in rows if _ready(r, now)), key=lambda r: (r.due_at, r.id))
+    window = sorted(
+        (r for r in rows if r.state == "pending" and now < r.due_at <= now + pace.early), key=lambda r: (r.due_at, r.id)
+    )
+    briefs = [r for r in window if r.kind == "brief"]
+    fixed = [r.due_at for r in window if r.kind != "brief"]
+    frontier = now + pace.horizon + timedelta(seconds=(in_flight + len(ready)) / pace.per_s)
+    slots = latest_slots([r.due_at for r in briefs], fixed, pace.per_s)
+    early = [r.id for r, slot in zip(briefs, slots, strict=True) if slot <= frontier]
+    room = max(0, min(limit, pace.max_in_flight - in_flight))
+    return ([r.id for r in ready] + early)[:room]
+
+
+def _ready(row: Claimable, now: datetime) -> bool:
+    if row.state == "pending":
+        return row.due_at <= now
+    return row.state == "sending" and row.lease_until is not None and row.lease_until < now

@@ -63,6 +63,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     slack_base_url: str = "https://slack.com/api/"
     slack_messages_per_second: float = 10.0
     reminder_brief_minutes: int = 10
+    reminder_brief_early_minutes: int = 10  # how far ahead of its time a brief may go when the Slack budget is busy
     reminder_due_minutes: int = 15
     reminder_overdue_hours: int = 24
     reminder_overdue_max: int = 3
@@ -136,6 +137,7 @@ def load_settings(environ: Mapping[str, str], *, random_secret: Callable[[], str
     read("SLACK_BASE_URL", str, _check_url(("http", "https")))
     read("SLACK_MESSAGES_PER_SECOND", float, lambda v: None if 0 < v <= 1000 else "must be between 0 and 1000")
     read("REMINDER_BRIEF_MINUTES", int, _check_range(0, 24 * 60))
+    read("REMINDER_BRIEF_EARLY_MINUTES", int, _check_range(0, 24 * 60))
     read("REMINDER_DUE_MINUTES", int, _check_range(0, 7 * 24 * 60))
     read("REMINDER_OVERDUE_HOURS", int, _check_range(1, 30 * 24))
     read("REMINDER_OVERDUE_MAX", int, _check_range(0, 20))

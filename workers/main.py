@@ -2,7 +2,9 @@
 
 `interactive` serves people waiting on Slack (modal hydration, submissions, drafts, clicks); `default`
 serves everything else (webhook ingestion, reminders, syncs). Each queue is its own process and scales
-alone. Periodic work is arq cron with unique=True, so N replicas run each tick once.
+alone. Periodic work is arq cron with unique=True, so N replicas run each tick once; except the reminder
+dispatcher, which has its own timer in each `default` worker (`workers/dispatch_clock.py`) so that a backlog
+of sends in the queue never delays it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from shared.durability import check_redis_persistence
 from shared.jobs import QUEUES, WEBHOOK_DEDUPE_S, deserialize, queue_redis, serialize
 from shared.metrics import Metrics
 from shared.settings import Settings
+from workers import dispatch_clock
 from workers.deps import Clock, build_deps, utc_now
 from workers.job_boundary import ARQ_MAX_TRIES
 from workers.jobs.advancement import (
@@ -54,6 +57,8 @@ def functions_for(queue: str) -> list[Function]:
             # keep_result=0: these ids are reused on purpose (a new claim, feedback seen again), never blocked.
             _func(send_reminder),
             _func(mark_feedback_submitted),
+            # Run by each worker's own timer (workers/dispatch_clock.py), not a cron; registered so that a run
+            # enqueued by hand (the end-to-end tests do) still runs.
             _func(dispatch_due_reminders),
             _func(sync_feedback, timeout=SYNC_TIMEOUT_S),
             _func(reconcile_schedules, timeout=SYNC_TIMEOUT_S),
@@ -101,14 +106,6 @@ def cron_jobs_for(queue: str) -> list[CronJob]:
     if queue != "default":
         return []
     return [
-        cron(
-            dispatch_due_reminders,
-            name="cron:dispatch_due_reminders",
-            second={0, 15, 30, 45},
-            unique=True,
-            run_at_startup=True,
-            timeout=JOB_TIMEOUT_S,
-        ),
         cron(
             sync_feedback, name="cron:sync_feedback", second=5, unique=True, run_at_startup=True, timeout=SYNC_TIMEOUT_S
         ),
@@ -176,10 +173,13 @@ def worker_settings(
         async with ctx["deps"].pool.acquire() as conn:
             await assert_up_to_date(conn, load_migrations(default_directory()))
         await check_redis_persistence(ctx["redis"], production=settings.is_production)
+        if queue == "default" and not burst:
+            dispatch_clock.start(ctx)
         if on_ready is not None:
             on_ready()
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        await dispatch_clock.stop(ctx)
         await stack.aclose()
 
     return {

@@ -7,6 +7,7 @@ is sent, and only a `sending` row whose lease the caller holds can become `sent`
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,10 +15,13 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from shared.reminders import (
+    Claimable,
     ExistingReminder,
+    Pace,
     ReminderEvent,
     ReminderInterviewer,
     ReminderPolicy,
+    choose_claims,
     drop_missed,
     long_past,
     plan_reminders,
@@ -140,6 +144,11 @@ async def events_of_interviewer(pool: asyncpg.Pool, ashby_user_id: str, *, now: 
     return [r["event_id"] for r in rows]
 
 
+# The most rows one dispatch reads: more than a 10-minute window can send at 10/s (6,000). Beyond it the first
+# rows read are all due or must leave at once, so the rows left unread change nothing this tick.
+WINDOW_ROWS = 10_000
+
+
 @dataclass(frozen=True)
 class Claims:
     claimed: list[tuple[int, int]]  # (id, attempt): the attempt number names the claim; only its holder records
@@ -147,20 +156,40 @@ class Claims:
 
 
 async def claim_due(
-    pool: asyncpg.Pool, *, now: datetime, lease: timedelta, max_failures: int, limit: int = 500
+    pool: asyncpg.Pool,
+    *,
+    now: datetime,
+    lease: timedelta,
+    max_failures: int,
+    pace: Pace | None = None,
+    limit: int = 500,
 ) -> Claims:
-    """Claim due pending reminders, and sending ones whose lease expired (their worker died mid-send).
+    """Claim due pending reminders, sending ones whose lease expired (their worker died mid-send), and, with a
+    `pace`, the briefs that must leave early for none to be late (`shared.reminders.choose_claims`).
 
     An expired claim counts as a failure; a row that reaches `max_failures` is parked as `failed` with its
-    reason instead of being claimed again, so no row is retried forever.
+    reason instead of being claimed again, so no row is retried forever. Without a `pace`: due rows only, and
+    no bound on the claims in flight. Two dispatches at once never claim one row twice (SKIP LOCKED, and the
+    claim re-checks each row's state and due time: a brief moved later meanwhile is not taken early).
     """
+    pace = pace or Pace(per_s=1.0, max_in_flight=sys.maxsize)
+    window = await pool.fetch(
+        "SELECT id, kind, state, due_at, lease_until FROM reminders "
+        "WHERE state IN ('pending', 'sending') AND due_at <= $1 ORDER BY due_at LIMIT $2",
+        now + pace.early,
+        WINDOW_ROWS,
+    )
+    chosen = choose_claims([Claimable(*row) for row in window], pace, now=now, limit=limit)
+    if not chosen:
+        return Claims(claimed=[], parked=0)
     rows = await pool.fetch(
         """
         WITH due AS (
             SELECT id, (state = 'sending')::int AS lost FROM reminders
-            WHERE (state = 'pending' AND due_at <= $1) OR (state = 'sending' AND lease_until < $1)
-            ORDER BY due_at
-            LIMIT $3
+            WHERE id = ANY($3::bigint[]) AND (
+                (state = 'pending' AND due_at <= CASE WHEN kind = 'brief' THEN $5::timestamptz ELSE $1 END)
+                OR (state = 'sending' AND lease_until < $1)
+            )
             FOR UPDATE SKIP LOCKED
         ), counted AS (
             SELECT due.id, r.failures + due.lost AS failures FROM due JOIN reminders r ON r.id = due.id
@@ -178,9 +207,12 @@ async def claim_due(
         """,
         now,
         now + lease,
-        limit,
+        chosen,
         max_failures,
+        now + pace.early,
     )
+    order = {reminder_id: n for n, reminder_id in enumerate(chosen)}
+    rows = sorted(rows, key=lambda r: order[r["id"]])
     claimed = [(r["id"], r["attempts"]) for r in rows if r["state"] == "sending"]
     return Claims(claimed=claimed, parked=len(rows) - len(claimed))
 

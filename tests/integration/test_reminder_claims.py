@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 
 from shared.db import reminders as reminders_db
+from shared.reminders import Pace
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
@@ -76,3 +79,66 @@ async def test_a_send_that_fails_on_a_bug_is_retried_then_parked_with_its_reason
     assert (row["state"], row["skip_reason"]) == ("failed", "failed:ValueError")
     # A stale claim cannot record anything.
     assert await reminders_db.record_failure(db_pool, reminder_id, attempt=1, error="x", max_failures=3) is None
+
+
+PACE = Pace(per_s=1.0, early=timedelta(minutes=10), max_in_flight=1000)  # 1 message/s: 600 fit in the window
+
+
+async def a_crowd(pool: asyncpg.Pool, kind: str, count: int, due_at: datetime, *, who: str = "") -> list[int]:
+    """`count` reminders of `kind` due at `due_at` for one interview, each for its own interviewer."""
+    await pool.execute("INSERT INTO interview_schedules (id, status) VALUES ('s', 'Scheduled') ON CONFLICT DO NOTHING")
+    await pool.execute(
+        "INSERT INTO interview_events (id, schedule_id, start_time, end_time) VALUES ('e', 's', $1, $2) "
+        "ON CONFLICT DO NOTHING",
+        NOW + timedelta(minutes=20),
+        NOW + timedelta(minutes=80),
+    )
+    rows = await pool.fetch(
+        "INSERT INTO reminders (event_id, interviewer_id, kind, sequence, due_at) "
+        "SELECT 'e', $4 || $1 || n, $1, 1, $2 FROM generate_series(1, $3) n RETURNING id",
+        kind,
+        due_at,
+        count,
+        who,
+    )
+    return sorted(r["id"] for r in rows)
+
+
+async def test_a_crowd_of_briefs_is_claimed_early_and_nothing_else_is(db_pool: asyncpg.Pool) -> None:
+    # 600 briefs due in 8 minutes at 1 message/s need 10 minutes, and 50 "due" reminders due in a minute hold
+    # 50 s of it: the first 200 briefs (their slots within the next 30 s) are claimed now; the dues are not,
+    # however busy the budget.
+    briefs = await a_crowd(db_pool, "brief", 600, NOW + timedelta(minutes=8))
+    dues = await a_crowd(db_pool, "due", 50, NOW + timedelta(minutes=1))
+    claims = await reminders_db.claim_due(db_pool, now=NOW, lease=LEASE, max_failures=3, pace=PACE)
+    claimed = [reminder_id for reminder_id, _ in claims.claimed]
+    assert claimed == briefs[:200]
+    assert not set(claimed) & set(dues)
+    # Without a pace (or with no tolerance) nothing is due yet, so nothing is claimed.
+    assert await claim(db_pool, now=NOW) == []
+
+
+async def test_two_dispatches_at_once_claim_each_row_once(db_pool: asyncpg.Pool) -> None:
+    await a_crowd(db_pool, "brief", 600, NOW + timedelta(minutes=8))
+    await a_crowd(db_pool, "overdue", 100, NOW - timedelta(seconds=5))
+    first, second = await asyncio.gather(
+        reminders_db.claim_due(db_pool, now=NOW, lease=LEASE, max_failures=3, pace=PACE),
+        reminders_db.claim_due(db_pool, now=NOW, lease=LEASE, max_failures=3, pace=PACE),
+    )
+    a, b = {i for i, _ in first.claimed}, {i for i, _ in second.claimed}
+    assert not a & b
+    attempts = await db_pool.fetch("SELECT attempts, count(*) AS n FROM reminders GROUP BY attempts ORDER BY 1")
+    assert [(r["attempts"], r["n"]) for r in attempts] == [(0, 600 + 100 - len(a | b)), (1, len(a | b))]
+    assert len(a | b) >= 100 + 250  # every due row, and the briefs a single dispatch would have claimed
+
+
+async def test_a_brief_moved_later_since_the_dispatch_read_it_is_not_claimed_early(
+    db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The dispatch read the brief as due in 20 s and chose it; the planner then moved the interview two days
+    # later before the claim. The claim re-checks the due time.
+    [brief] = await a_crowd(db_pool, "brief", 1, NOW + timedelta(days=2))
+    monkeypatch.setattr(reminders_db, "choose_claims", lambda *args, **kwargs: [brief])
+    claims = await reminders_db.claim_due(db_pool, now=NOW, lease=LEASE, max_failures=3, pace=PACE)
+    assert claims.claimed == []
+    assert await db_pool.fetchval("SELECT state FROM reminders WHERE id = $1", brief) == "pending"

@@ -199,3 +199,12 @@ def test_retention_defaults_parse_and_refuse_nonsense() -> None:
         "RETENTION_DEAD_LETTER_DAYS",
         "RETENTION_SCHEDULE_DAYS",
     ]
+
+
+def test_the_brief_tolerance_defaults_to_ten_minutes_and_refuses_nonsense() -> None:
+    assert load_settings({}).reminder_brief_early_minutes == 10
+    assert load_settings({"REMINDER_BRIEF_EARLY_MINUTES": "0"}).reminder_brief_early_minutes == 0
+    for bad in ("-1", "soon", str(24 * 60 + 1)):
+        with pytest.raises(SettingsError) as refused:
+            load_settings({"REMINDER_BRIEF_EARLY_MINUTES": bad})
+        assert "REMINDER_BRIEF_EARLY_MINUTES" in str(refused.value)

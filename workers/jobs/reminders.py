@@ -1,14 +1,17 @@
 """Reminder jobs: dispatch due rows, send one reminder.
 
-Effects are claimed, performed, recorded: `dispatch_due_reminders` claims due rows with a lease and
-enqueues one `send_reminder` per claim. A send reads top to bottom: renew the claim; load the facts
-(`workers/loads.py`); decide (`shared/reminder_sends.py`, pure); act (cache the form, post in Slack,
-remember the post until it is recorded); record. A lease that expires (the worker died) is claimed again
-by a later dispatch; a row that keeps failing is parked as `failed` with its reason after MAX_FAILURES.
+Effects are claimed, performed, recorded: `dispatch_due_reminders` (every 15 s, on its own clock in each
+worker: `workers/dispatch_clock.py`) claims due rows with a lease, and the briefs that must leave early for
+the Slack budget to deliver every one on time, and enqueues one `send_reminder` per claim. A send reads top
+to bottom: renew the claim; load the facts (`workers/loads.py`); decide (`shared/reminder_sends.py`, pure);
+act (cache the form, post in Slack, remember the post until it is recorded); record. A lease that expires
+(the worker died) is claimed again by a later dispatch; a row that keeps failing is parked as `failed` with
+its reason after MAX_FAILURES.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +22,8 @@ from shared.db import reminders as reminders_db
 from shared.errors import Permanent, Transient, error_label, is_transient
 from shared.modal_cache import store_modal
 from shared.reminder_sends import Deliver, decide_send
+from shared.reminders import Pace
+from shared.settings import Settings
 from workers import loads
 from workers.deps import deps
 from workers.interview import InterviewGone
@@ -26,14 +31,35 @@ from workers.job_boundary import job
 
 # Longer than the job timeout (60 s), so a claim is only taken back from a worker that is gone.
 LEASE = timedelta(minutes=2)
+# Briefs are spread at this share of the Slack budget: the rest is for what cannot move (due, overdue and
+# escalation reminders, decisions) and for sends slower than the budget, so a crowd still finishes in time.
+PLAN_SHARE = 0.8
+# A row left unclaimed waits for the next dispatch tick (TICK in workers/dispatch_clock.py): that, and a margin.
+HORIZON = timedelta(seconds=30)
+# Claims not yet sent are kept to this many seconds of the budget, a third of the lease: every claimed send
+# starts (and renews its claim) well before its lease runs out, however many rows fall due at once.
+IN_FLIGHT = timedelta(seconds=40)
 MAX_FAILURES = 3
 log = structlog.get_logger("worker.reminders")
+
+
+def pace(settings: Settings) -> Pace:
+    """The dispatcher's share of the workspace's Slack budget (see `shared.reminders.Pace`)."""
+    per_s = settings.slack_messages_per_second
+    return Pace(
+        per_s=per_s * PLAN_SHARE,
+        early=timedelta(minutes=settings.reminder_brief_early_minutes),
+        horizon=HORIZON,
+        max_in_flight=max(1, math.floor(per_s * IN_FLIGHT.total_seconds())),
+    )
 
 
 @job(periodic=True)
 async def dispatch_due_reminders(ctx: dict[str, Any]) -> dict[str, Any]:
     d = deps(ctx)
-    claims = await reminders_db.claim_due(d.pool, now=d.clock(), lease=LEASE, max_failures=MAX_FAILURES)
+    claims = await reminders_db.claim_due(
+        d.pool, now=d.clock(), lease=LEASE, max_failures=MAX_FAILURES, pace=pace(d.settings)
+    )
     for reminder_id, attempt in claims.claimed:
         await jobs.enqueue_default(
             d.queue, jobs.SEND_REMINDER, reminder_id, attempt, job_id=f"reminder:{reminder_id}:{attempt}"
