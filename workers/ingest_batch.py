@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ import structlog
 
 from shared import jobs
 from shared.errors import Permanent, error_label, is_transient
+from shared.payloads.ashby import InterviewSchedule
 from shared.webhook_batch import Decoded, Webhook, decode, schedule_result, subject_of
 from workers import webhook_claims
 from workers.deps import Deps
@@ -109,7 +110,7 @@ async def _process(d: Deps, webhooks: list[Webhook]) -> list[Outcome]:
     await _store_schedules(d, [o for o in todo if o.decoded.schedule is not None])
     for outcome in todo:
         if outcome.decoded.schedule is None:
-            await _guarded(outcome, lambda o=outcome: _apply_other(d, o.decoded))  # type: ignore[misc]
+            await _guarded(outcome, _apply_other(d, outcome.decoded))
     return outcomes
 
 
@@ -127,20 +128,20 @@ async def _store_schedules(d: Deps, outcomes: list[Outcome]) -> None:
         # PostgreSQL refused the batch (a value, a constraint): one schedule per transaction finds the record.
         log.warning("ashby_batch_refused", error=error_label(exc), webhooks=len(outcomes))
         for outcome, schedule in zip(outcomes, schedules, strict=True):
-            await _guarded(outcome, lambda s=schedule: _one_schedule(d, s))  # type: ignore[misc]
+            await _guarded(outcome, _one_schedule(d, schedule))
         return
     for outcome, (change, planned) in zip(outcomes, stored, strict=True):
         outcome.result = schedule_result(change.outcome, len(change.event_ids), planned)
 
 
-async def _one_schedule(d: Deps, schedule: Any) -> dict[str, Any]:
+async def _one_schedule(d: Deps, schedule: InterviewSchedule) -> dict[str, Any]:
     change, planned = await apply_schedule(d, schedule)
     return schedule_result(change.outcome, len(change.event_ids), planned)
 
 
-async def _guarded(outcome: Outcome, run: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+async def _guarded(outcome: Outcome, run: Awaitable[dict[str, Any]]) -> None:
     try:
-        outcome.result = await run()
+        outcome.result = await run
     except Exception as exc:
         outcome.error = exc
 
