@@ -17,7 +17,6 @@ import os
 import platform
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,20 +26,13 @@ import redis.asyncio as aioredis
 
 from bench.advancement import AdvancementRun, advancement_benchmark, advancement_report
 from bench.click import ClickRun, click_benchmark, click_report
-from bench.common import ASHBY_KEY, ASHBY_WEBHOOK_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, fleet_env, fleet_workers
-from bench.loadgen import webhook_body
+from bench.common import ASHBY_WEBHOOK_SECRET
+from bench.ingest import ingest_benchmark, ingest_report
 from bench.reminders import CACHE_MODES, ReminderRun, reminders_benchmark, reminders_report
 from fleet.processes import wait_until
 from shared.db.migrations import apply_migrations, default_directory, load_migrations
 from shared.db.pool import with_database
 from shared.embedded import embedded_postgres, embedded_redis, free_port
-from shared.jobs import enqueue_ashby_event, queue_redis
-from sim.ashby.app import create_app as create_ashby
-from sim.ashby.app import sim_of
-from sim.ashby.seed import seed_org
-from sim.serving import running
-from sim.slack import SlackState
-from sim.slack import create_app as create_slack
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -96,53 +88,6 @@ async def http_benchmark(
         await server.wait()
 
 
-async def ingest_benchmark(database_url: str, redis_url: str, count: int, logs: Path) -> dict[str, object]:
-    """`count` distinct schedule webhooks queued, then one real `fleet worker --queue default` (its crons,
-    people lookups and metadata refresher running, against the simulators, as in production) started:
-    the time until every schedule is stored."""
-    queue = queue_redis(redis_url)
-    try:
-        await queue.flushdb()
-        for n in range(count):
-            await enqueue_ashby_event(queue, webhook_body(n))
-    finally:
-        await queue.aclose()
-    ashby_app = create_ashby(seed_org().org, api_key=ASHBY_KEY)
-    slack_app = create_slack(
-        SlackState(), token=SLACK_TOKEN, signing_secret=SLACK_SIGNING_SECRET, interactions_url=None
-    )
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-
-    async def stored() -> int:
-        return int(await pool.fetchval("SELECT count(*) FROM interview_schedules"))
-
-    async def all_stored() -> bool:
-        return await stored() >= count
-
-    try:
-        async with running(ashby_app, lifespan="off") as ashby_url, running(slack_app) as slack_url:
-            env = fleet_env(
-                redis_url=redis_url,
-                database_url=database_url,
-                ashby_url=ashby_url,
-                slack_url=slack_url,
-                LOG_LEVEL="WARNING",
-            )
-            started = time.perf_counter()
-            async with fleet_workers(1, "default", env, logs):
-                await wait_until(all_stored, timeout_s=600, what="every schedule to be stored")
-                elapsed = time.perf_counter() - started
-        await sim_of(ashby_app).aclose()
-        return {
-            "webhooks": count,
-            "stored": await stored(),
-            "seconds": round(elapsed, 2),
-            "per_second": round(count / elapsed, 1),
-        }
-    finally:
-        await pool.close()
-
-
 async def fresh_database(server_url: str) -> str:
     conn = await asyncpg.connect(server_url)
     try:
@@ -171,7 +116,9 @@ async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
     if args.only in (None, "ingest"):
         with log_dir(args, "ingest") as logs:
             database_url = await fresh_database(pg_server)
-            results["ingest"] = await ingest_benchmark(database_url, redis_url, args.webhooks, logs)
+            results["ingest"] = await ingest_benchmark(
+                database_url, redis_url, args.webhooks, logs, workers=args.ingest_workers, profile=args.ingest_profile
+            )
     if args.only in (None, "reminders"):
         with log_dir(args, "reminders") as logs:
             results["reminders"] = await reminders_benchmark(
@@ -240,11 +187,7 @@ def report(results: dict[str, dict[str, object]], args: argparse.Namespace) -> s
             "",
         ]
     if "ingest" in results:
-        ing = results["ingest"]
-        lines.append(
-            f"Worker ingestion: {ing['webhooks']} distinct schedule webhooks -> {ing['stored']} schedules stored in "
-            f"{ing['seconds']} s ({ing['per_second']}/s) by one `fleet worker --queue default` (target < 60 s)."
-        )
+        lines += ingest_report(results["ingest"])
     if "reminders" in results:
         lines += ["", *reminders_report(results["reminders"])]
     if "click" in results:
@@ -262,6 +205,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--webhooks", type=int, default=5000)
+    parser.add_argument("--ingest-workers", type=int, default=1, help="`fleet worker --queue default` processes")
+    parser.add_argument("--ingest-profile", type=Path, metavar="DIR", help="py-spy profiles of the ingest workers")
     reminders = parser.add_argument_group("reminders (issue 4)")
     reminders.add_argument("--interviews", type=int, help="interviews at once, 3 interviewers each (1000; quick 100)")
     reminders.add_argument("--reminder-workers", type=int, default=2, help="`fleet worker --queue default` processes")

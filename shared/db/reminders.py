@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -47,6 +48,12 @@ class PlanResult:
     inserted: int = 0
     rescheduled: int = 0
     skipped: int = 0
+    inserted_by_event: dict[str, int] = field(default_factory=dict)
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as one list per column, for `unnest`."""
+    return [[row[n] for row in rows] for n in range(width)] if rows else [[] for _ in range(width)]
 
 
 def _skip_reason(row: asyncpg.Record, *, sequence_over: bool) -> str:
@@ -103,25 +110,36 @@ async def plan_events_in(
         inserts += [(*key, p.kind, p.sequence, p.due_at) for p in changes.insert]
         moves += [(*key, m.kind, m.sequence, m.due_at) for m in changes.reschedule]
         skips += [(*key, s.kind, s.sequence, s.reason) for s in changes.skip]
+    # One statement per kind of change, arrays through unnest: a batch of schedules plans thousands of rows.
     if inserts:
-        await conn.executemany(
-            "INSERT INTO reminders (event_id, interviewer_id, kind, sequence, due_at) VALUES ($1, $2, $3, $4, $5) "
+        await conn.execute(
+            "INSERT INTO reminders (event_id, interviewer_id, kind, sequence, due_at) "
+            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[]) "
             "ON CONFLICT DO NOTHING",
-            inserts,
+            *_columns(inserts, 5),
         )
     if moves:
-        await conn.executemany(
-            "UPDATE reminders SET due_at = $5, updated_at = now() "
-            "WHERE event_id = $1 AND interviewer_id = $2 AND kind = $3 AND sequence = $4 AND state = 'pending'",
-            moves,
+        await conn.execute(
+            "UPDATE reminders r SET due_at = n.due_at, updated_at = now() "
+            "FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[]) "
+            "AS n (event_id, interviewer_id, kind, sequence, due_at) "
+            "WHERE r.event_id = n.event_id AND r.interviewer_id = n.interviewer_id AND r.kind = n.kind "
+            "AND r.sequence = n.sequence AND r.state = 'pending'",
+            *_columns(moves, 5),
         )
     if skips:
-        await conn.executemany(
-            "UPDATE reminders SET state = 'skipped', skip_reason = $5, updated_at = now() "
-            "WHERE event_id = $1 AND interviewer_id = $2 AND kind = $3 AND sequence = $4 AND state = 'pending'",
-            skips,
+        await conn.execute(
+            "UPDATE reminders r SET state = 'skipped', skip_reason = n.reason, updated_at = now() "
+            "FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[]) "
+            "AS n (event_id, interviewer_id, kind, sequence, reason) "
+            "WHERE r.event_id = n.event_id AND r.interviewer_id = n.interviewer_id AND r.kind = n.kind "
+            "AND r.sequence = n.sequence AND r.state = 'pending'",
+            *_columns(skips, 5),
         )
-    return PlanResult(len(inserts), len(moves), len(skips))
+    by_event: dict[str, int] = defaultdict(int)
+    for row in inserts:
+        by_event[row[0]] += 1
+    return PlanResult(len(inserts), len(moves), len(skips), dict(by_event))
 
 
 async def events_with_pending(conn: asyncpg.Connection, event_ids: list[str]) -> set[str]:

@@ -1,132 +1,51 @@
-"""Mirror Ashby interview schedules into PostgreSQL: from webhooks (`ingest_ashby_event`) and from the
-periodic incremental sync that catches webhooks Ashby never delivered (`reconcile_schedules`).
+"""Mirror Ashby interview schedules into PostgreSQL: from webhooks (`ingest_ashby_event`, which stores queued
+webhooks in batches: `workers/ingest_batch.py`) and from the periodic incremental sync that catches webhooks
+Ashby never delivered (`reconcile_schedules`).
 
 Idempotent: the same schedule applied twice leaves the same rows, and an older `updatedAt` changes
 nothing. Then the interviewers' reminders are (re)planned from the stored schedule, and interviewers not
-yet in the people directory are queued for a Slack lookup.
+yet in the people directory are queued for a Slack lookup (`workers/schedule_store.py`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
 import structlog
 
 from shared import jobs
-from shared.db import advancement as advancement_db
-from shared.db import ashby_cache, sync_tokens
-from shared.db import people as people_db
-from shared.db import reminders as reminders_db
-from shared.db.schedules import ScheduleChange, upsert_schedule
-from shared.errors import Permanent, error_label, is_transient
-from shared.payloads.ashby import (
-    APPLICATION_ACTIONS,
-    CANDIDATE_ACTIONS,
-    Application,
-    InterviewSchedule,
-    InterviewScheduleData,
-    InterviewScheduleWebhook,
-    decode_application_webhook,
-    decode_candidate_webhook,
-    decode_schedule_webhook,
-    envelope_decoder,
-)
+from shared.db import sync_tokens
+from shared.errors import error_label, is_transient
+from shared.payloads.ashby import InterviewSchedule, InterviewScheduleData, InterviewScheduleWebhook
+from shared.webhook_batch import Webhook, subject_of
 from workers.deps import Deps, deps
+from workers.ingest_batch import UndecodableWebhook, ingest
 from workers.job_boundary import dead_letter, job
-from workers.jobs.people import queue_lookups
-from workers.jobs.privacy import apply_candidate_event
-from workers.metadata_refresh import queue_refresh
 from workers.run_lock import one_run
+from workers.schedule_store import apply_application, apply_schedule
+
+# Imported from here by other jobs and by dead letters' readers.
+__all__ = ["UndecodableWebhook", "apply_application", "apply_schedule", "ingest_ashby_event", "reconcile_schedules"]
 
 SCHEDULE_SYNC = "interviewSchedule.list"
-
-
-class UndecodableWebhook(Permanent):
-    """A stored webhook body that no longer decodes (the contract drifted)."""
-
 
 log = structlog.get_logger("worker.ashby_events")
 
 
-async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[ScheduleChange, int]:
-    """Store one schedule and plan its reminders; returns the change and how many reminders were added."""
-    now = d.clock()
-    # One transaction for the schedule and its plan: fewer round trips, and never one without the other.
-    async with d.pool.acquire() as conn, conn.transaction():
-        change = await upsert_schedule(conn, schedule, now=now)
-        if change.outcome == "stale":
-            return change, 0
-        planned = await reminders_db.plan_events_in(conn, change.event_ids, d.policy, now=now)
-        unknown = await people_db.unknown_interviewers(conn, change.event_ids)
-        reminding = await reminders_db.events_with_pending(conn, change.event_ids)
-        # A schedule's events and interviewers are part of its application's evidence for advancement.
-        await advancement_db.mark_dirty(conn, [schedule.application_id or ""], reason="schedule", at=now)
-    await queue_lookups(d, unknown)
-    # Warm the metadata reminders will show, now, days ahead, so sends never wait on the Ashby budget; only
-    # for events with reminders to come (a first full sync brings years of past interviews).
-    if reminding:
-        await queue_refresh(
-            d,
-            applications=[schedule.application_id] if schedule.application_id else [],
-            interviews={e.interview_id for e in schedule.interview_events if e.id in reminding},
-        )
-    return change, planned.inserted
-
-
-async def apply_application(d: Deps, application: Application) -> bool:
-    """An application moved or changed in Ashby: keep its place (stage, plan, status) and queue it for
-    advancement, in one transaction; False when it was never cached (the refresher fetches it whole)."""
-    stage = application.current_interview_stage
-    async with d.pool.acquire() as conn, conn.transaction():
-        known = await ashby_cache.update_place(
-            conn,
-            application.id,
-            job_id=application.job.id if application.job else None,
-            stage_id=stage.id if stage else None,
-            stage_title=stage.title if stage else None,
-            plan_id=stage.interview_plan_id if stage else None,
-            status=application.status,
-        )
-        await advancement_db.mark_dirty(conn, [application.id], reason="stage_change", at=d.clock())
-    if not known:
-        await queue_refresh(d, applications=[application.id])
-    return known
-
-
-def _subject_of(args: tuple[Any, ...]) -> str:
-    """The dead letter's subject: the schedule's, the application's or the candidate's id, read from the body."""
-    action = envelope_decoder.decode(args[0]).action
-    if action in APPLICATION_ACTIONS:
-        return str(decode_application_webhook(args[0]).data.application.id)
-    if action in CANDIDATE_ACTIONS:
-        return decode_candidate_webhook(args[0]).candidate_id
-    return str(decode_schedule_webhook(args[0]).data.interview_schedule.id)
-
-
-@job(subject=_subject_of)
+@job(subject=subject_of)
 async def ingest_ashby_event(ctx: dict[str, Any], body: bytes) -> dict[str, Any]:
-    d = deps(ctx)
-    try:
-        action = envelope_decoder.decode(body).action
-        if action in CANDIDATE_ACTIONS:
-            candidate_event = decode_candidate_webhook(body)
-        elif action in APPLICATION_ACTIONS:
-            application = decode_application_webhook(body).data.application
-        else:
-            schedule = decode_schedule_webhook(body).data.interview_schedule
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        # The ingress validated this body; a failure here means the contract drifted: a dead letter, no retry.
-        raise UndecodableWebhook("the webhook body no longer decodes") from exc
-    if action in CANDIDATE_ACTIONS:
-        return await apply_candidate_event(d, candidate_event)
-    if action in APPLICATION_ACTIONS:
-        known = await apply_application(d, application)
-        log.info("ashby_application_ingested", application_id=application.id, action=action, cached=known)
-        return {"outcome": "recorded" if known else "refresh_queued"}
-    change, planned = await apply_schedule(d, schedule)
-    log.info("ashby_schedule_ingested", schedule_id=schedule.id, outcome=change.outcome, events=len(change.event_ids))
-    return {"outcome": change.outcome, "events": len(change.event_ids), "reminders_planned": planned}
+    """Store this webhook, and with it a batch of others still queued (`workers/ingest_batch.py`)."""
+    enqueued = ctx.get("enqueue_time")
+    own = Webhook(
+        job_id=str(ctx.get("job_id")),
+        body=body,
+        kwargs={},
+        job_try=int(ctx.get("job_try", 1)),
+        enqueue_ms=int(enqueued.timestamp() * 1000) if isinstance(enqueued, datetime) else None,
+    )
+    return await ingest(deps(ctx), own)
 
 
 @job(periodic=True)

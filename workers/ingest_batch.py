@@ -1,0 +1,230 @@
+"""One running `ingest_ashby_event` stores a batch: its own webhook and up to BATCH_SIZE - 1 others it claims
+from the queue (`workers/webhook_claims.py`), the schedules in one transaction of set-based statements.
+
+Every webhook in the batch keeps what its own job guaranteed:
+- decoded once; a body that no longer decodes is dead-lettered and the rest goes on;
+- schedules stored as sequential jobs would (rounds, `shared.webhook_batch`); when PostgreSQL refuses the
+  batch for something other than a blip, it is stored again one schedule per transaction, so the one record
+  it refuses is dead-lettered and no other waits on it;
+- a blip (PostgreSQL or Redis gone) hands the claimed webhooks back to the queue after a backoff and retries
+  this job through its boundary; past their tries and the retry window, they are dead-lettered as the
+  boundary would; a worker killed mid-batch loses nothing: the claims' lease runs out and they are run again;
+- applications' and candidates' webhooks run one at a time after the schedules (a deletion then clears
+  what a schedule of the same batch stored);
+- each claimed webhook gets its own result (the dedupe of Ashby's re-deliveries), log line and metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import weakref
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from shared import jobs
+from shared.errors import Permanent, error_label, is_transient
+from shared.payloads.ashby import InterviewSchedule
+from shared.webhook_batch import Decoded, Webhook, decode, schedule_result, subject_of
+from workers import webhook_claims
+from workers.deps import Deps
+from workers.job_boundary import BACKOFF_CAP_S, DEFAULT_TRIES, RETRY_WINDOW, dead_letter, defer_for
+from workers.jobs.privacy import apply_candidate_event
+from workers.schedule_store import apply_application, apply_schedule, apply_schedules
+
+# Big enough that per-batch costs (a transaction, a dozen statements, two Redis calls) vanish per webhook,
+# small enough that a batch is well under a second of work and a few thousand rows per statement.
+BATCH_SIZE = 500
+# Batches one worker process runs at once: two keep it busy while PostgreSQL works on the other's statements.
+LANES = 2
+
+log = structlog.get_logger("worker.ashby_events")
+
+
+class UndecodableWebhook(Permanent):
+    """A stored webhook body that no longer decodes (the contract drifted)."""
+
+
+class AttemptsExhausted(Exception):
+    """Claimed past its tries and the retry window: its worker died mid-batch every time."""
+
+
+@dataclass
+class Outcome:
+    decoded: Decoded
+    result: dict[str, Any] | None = None
+    error: BaseException | None = None
+
+
+_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _lane() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    lane = _lanes.get(loop)
+    if lane is None:
+        lane = _lanes[loop] = asyncio.Semaphore(LANES)
+    return lane
+
+
+async def ingest(d: Deps, own: Webhook) -> dict[str, Any]:
+    """Store `own` with the batch it claims; returns own's result or raises own's error for its boundary."""
+    async with _lane():
+        others = await webhook_claims.claim(d.queue, own_id=own.job_id, limit=BATCH_SIZE - 1)
+        started = time.perf_counter()
+        started_ms = int(time.time() * 1000)
+        try:
+            outcomes = await _process(d, [own, *others])
+            await _settle(d, outcomes[1:], started_ms=started_ms, seconds=time.perf_counter() - started)
+        except BaseException:
+            # Failed outside any one record (Redis, a cancellation): whatever was claimed goes back now rather
+            # than at the end of its lease; storing it again changes nothing.
+            with contextlib.suppress(Exception):
+                await webhook_claims.release(d.queue, [(w.job_id, 0) for w in others])
+            raise
+    mine = outcomes[0]
+    if others:
+        log.info("ashby_batch_ingested", webhooks=len(outcomes), ms=round((time.perf_counter() - started) * 1000, 2))
+    if mine.error is not None:
+        raise mine.error
+    _log_one(mine, own=True)
+    assert mine.result is not None
+    return mine.result
+
+
+async def _process(d: Deps, webhooks: list[Webhook]) -> list[Outcome]:
+    outcomes = []
+    for n, webhook in enumerate(webhooks):
+        if n and webhook.job_try > DEFAULT_TRIES and _queued_for(webhook) >= RETRY_WINDOW:
+            outcomes.append(Outcome(Decoded(webhook), error=AttemptsExhausted()))
+            continue
+        decoded = decode(webhook)
+        error = UndecodableWebhook("the webhook body no longer decodes") if decoded.undecodable else None
+        outcomes.append(Outcome(decoded, error=error))
+    todo = [o for o in outcomes if o.error is None]
+    await _store_schedules(d, [o for o in todo if o.decoded.schedule is not None])
+    for outcome in todo:
+        if outcome.decoded.schedule is None:
+            await _guarded(outcome, _apply_other(d, outcome.decoded))
+    return outcomes
+
+
+async def _store_schedules(d: Deps, outcomes: list[Outcome]) -> None:
+    if not outcomes:
+        return
+    schedules = [o.decoded.schedule for o in outcomes if o.decoded.schedule is not None]
+    try:
+        stored = await apply_schedules(d, schedules)
+    except Exception as exc:
+        if is_transient(exc) or len(outcomes) == 1:
+            for outcome in outcomes:
+                outcome.error = exc
+            return
+        # PostgreSQL refused the batch (a value, a constraint): one schedule per transaction finds the record.
+        log.warning("ashby_batch_refused", error=error_label(exc), webhooks=len(outcomes))
+        for outcome, schedule in zip(outcomes, schedules, strict=True):
+            await _guarded(outcome, _one_schedule(d, schedule))
+        return
+    for outcome, (change, planned) in zip(outcomes, stored, strict=True):
+        outcome.result = schedule_result(change.outcome, len(change.event_ids), planned)
+
+
+async def _one_schedule(d: Deps, schedule: InterviewSchedule) -> dict[str, Any]:
+    change, planned = await apply_schedule(d, schedule)
+    return schedule_result(change.outcome, len(change.event_ids), planned)
+
+
+async def _guarded(outcome: Outcome, run: Awaitable[dict[str, Any]]) -> None:
+    try:
+        outcome.result = await run
+    except Exception as exc:
+        outcome.error = exc
+
+
+async def _apply_other(d: Deps, decoded: Decoded) -> dict[str, Any]:
+    if decoded.candidate_event is not None:
+        return await apply_candidate_event(d, decoded.candidate_event)
+    assert decoded.application is not None
+    known = await apply_application(d, decoded.application)
+    log.info("ashby_application_ingested", application_id=decoded.application.id, action=decoded.action, cached=known)
+    return {"outcome": "recorded" if known else "refresh_queued"}
+
+
+async def _settle(d: Deps, outcomes: list[Outcome], *, started_ms: int, seconds: float) -> None:
+    """Finish, dead-letter or hand back each claimed webhook, and count it as its own job would be counted."""
+    done: list[tuple[str, bytes]] = []
+    back: list[tuple[str, float]] = []
+    for outcome in outcomes:
+        webhook = outcome.decoded.webhook
+        if outcome.error is None:
+            status = "done"
+        elif is_transient(outcome.error) and (webhook.job_try < DEFAULT_TRIES or _queued_for(webhook) < RETRY_WINDOW):
+            back.append((webhook.job_id, defer_for(outcome.error, webhook.job_try)))
+            status = "retry"
+        else:
+            try:
+                await _dead_letter(d, outcome)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                back.append((webhook.job_id, BACKOFF_CAP_S))  # PostgreSQL is down too: it waits in the queue
+                status = "retry"
+            else:
+                outcome.result = {"outcome": "dead_lettered", "error": error_label(outcome.error)}
+                status = "dead_lettered"
+        if outcome.result is not None:
+            done.append((webhook.job_id, webhook_claims.result_of(webhook, outcome.result, started_ms=started_ms)))
+        d.metrics.jobs.labels(jobs.INGEST_ASHBY_EVENT, status).inc()
+        d.metrics.job_seconds.labels(jobs.INGEST_ASHBY_EVENT).observe(seconds)
+        if status == "dead_lettered":
+            d.metrics.dead_letters.labels(jobs.INGEST_ASHBY_EVENT).inc()
+        _log_one(outcome, own=False)
+    await webhook_claims.finish(d.queue, done)
+    await webhook_claims.release(d.queue, back)
+
+
+async def _dead_letter(d: Deps, outcome: Outcome) -> None:
+    webhook, error = outcome.decoded.webhook, outcome.error
+    assert error is not None
+    try:
+        subject = subject_of((webhook.body,))
+    except Exception:  # naming the object must never lose the dead letter
+        subject = ""
+    await dead_letter(
+        d,
+        job_id=webhook.job_id,
+        job_name=jobs.INGEST_ASHBY_EVENT,
+        queue=jobs.QUEUE_DEFAULT,
+        args=(webhook.body,),
+        kwargs={k: v for k, v in webhook.kwargs.items() if k != jobs.REQUEST_ID},
+        subject=subject,
+        error="AttemptsExhausted" if isinstance(error, AttemptsExhausted) else error_label(error),
+        attempts=webhook.job_try,
+    )
+
+
+def _log_one(outcome: Outcome, *, own: bool) -> None:
+    """The webhook's canonical line; a claimed one names its own job and request, not the claiming job's."""
+    webhook, schedule, result = outcome.decoded.webhook, outcome.decoded.schedule, outcome.result or {}
+    ids = {} if own else {"job_id": webhook.job_id, "request_id": webhook.kwargs.get(jobs.REQUEST_ID)}
+    if outcome.error is not None:
+        log.warning("ashby_webhook_failed", error=error_label(outcome.error), **ids)
+    elif schedule is not None:
+        log.info(
+            "ashby_schedule_ingested",
+            schedule_id=schedule.id,
+            outcome=result.get("outcome"),
+            events=result.get("events"),
+            **ids,
+        )
+
+
+def _queued_for(webhook: Webhook) -> timedelta:
+    if webhook.enqueue_ms is None:
+        return timedelta.max
+    return datetime.now(UTC) - datetime.fromtimestamp(webhook.enqueue_ms / 1000, UTC)
