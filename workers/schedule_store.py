@@ -17,9 +17,10 @@ import asyncpg
 from shared.db import advancement as advancement_db
 from shared.db import ashby_cache
 from shared.db import people as people_db
+from shared.db import privacy as privacy_db
 from shared.db import reminders as reminders_db
 from shared.db.schedule_batch import upsert_round
-from shared.db.schedules import ScheduleChange, upsert_schedule
+from shared.db.schedules import CANDIDATE_DELETED, STORED, ScheduleChange, upsert_schedule
 from shared.payloads.ashby import Application, InterviewSchedule
 from shared.webhook_batch import rounds
 from workers.deps import Deps
@@ -41,7 +42,20 @@ async def apply_schedules(
     now = d.clock()
     results: list[tuple[ScheduleChange, int]] = [(ScheduleChange("stale"), 0)] * len(schedules)
     async with d.pool.acquire() as conn, conn.transaction():
-        for indexes in [list(range(len(schedules)))] if one_by_one else rounds(schedules):
+        candidates, applications = await privacy_db.deleted_of(
+            conn,
+            candidate_ids=_unique(s.candidate_id for s in schedules),
+            application_ids=_unique(s.application_id for s in schedules),
+        )
+        kept = [
+            i
+            for i, s in enumerate(schedules)
+            if s.candidate_id not in candidates and s.application_id not in applications
+        ]
+        for i in set(range(len(schedules))) - set(kept):
+            results[i] = (ScheduleChange(CANDIDATE_DELETED), 0)
+        groups = [kept] if one_by_one else [[kept[j] for j in group] for group in rounds([schedules[i] for i in kept])]
+        for indexes in groups:
             changes = await _store(conn, [schedules[i] for i in indexes], now=now, one_by_one=one_by_one)
             event_ids = list(dict.fromkeys(e for change in changes for e in change.event_ids))
             if not event_ids:
@@ -57,7 +71,7 @@ async def apply_schedules(
         unknown = await people_db.unknown_interviewers(conn, touched)
         reminding = await reminders_db.events_with_pending(conn, touched)
         # A schedule's events and interviewers are part of its application's evidence for advancement.
-        applied = [s for s, (change, _) in zip(schedules, results, strict=True) if change.outcome != "stale"]
+        applied = [s for s, (change, _) in zip(schedules, results, strict=True) if change.outcome in STORED]
         await advancement_db.mark_dirty(conn, [s.application_id or "" for s in applied], reason="schedule", at=now)
     await queue_lookups(d, unknown)
     # Warm the metadata reminders will show, now, days ahead, so sends never wait on the Ashby budget; only

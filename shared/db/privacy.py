@@ -178,6 +178,20 @@ async def record_removal(
     return bool(inserted)
 
 
+async def deleted_of(
+    conn: Executor, *, candidate_ids: Sequence[str], application_ids: Sequence[str]
+) -> tuple[set[str], set[str]]:
+    """Which of these candidates Ashby deleted, and which of these applications were theirs: a webhook that
+    arrives late for them must not store their data again."""
+    rows = await conn.fetch(
+        "SELECT candidate_id, application_ids FROM candidate_removals "
+        "WHERE kind = 'deleted' AND (candidate_id = ANY($1::text[]) OR application_ids && $2::text[])",
+        list(candidate_ids),
+        list(application_ids),
+    )
+    return {r["candidate_id"] for r in rows}, {a for r in rows for a in r["application_ids"]}
+
+
 # --- retention: one bounded batch per call ----------------------------------------------------------------
 
 

@@ -13,10 +13,13 @@ import asyncpg
 
 from shared.payloads.ashby import InterviewEvent, InterviewSchedule
 
+CANDIDATE_DELETED = "candidate_deleted"  # the candidate was deleted in Ashby: nothing of theirs is stored again
+STORED = frozenset({"created", "updated"})
+
 
 @dataclass(frozen=True)
 class ScheduleChange:
-    outcome: str  # "created" | "updated" | "stale"
+    outcome: str  # "created" | "updated" | "stale" | CANDIDATE_DELETED
     event_ids: list[str] = field(default_factory=list)  # in the payload, then any it no longer has
 
 

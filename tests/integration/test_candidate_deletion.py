@@ -19,7 +19,7 @@ from ingress.app import create_app
 from shared import jobs
 from shared.privacy import REDACTED
 from shared.settings import Settings
-from tests.helpers import make_settings, signed_headers
+from tests.helpers import event, make_settings, schedule_webhook, signed_headers
 from tests.integration.privacy_rows import JORDAN, SAM, seed, text_of_every_table
 from workers.main import create_worker
 
@@ -140,6 +140,24 @@ async def test_a_candidate_nobody_here_knows_is_recorded_as_deleted(
         "SELECT kind, application_ids FROM candidate_removals WHERE candidate_id = 'cand-unknown'"
     )
     assert tuple(row) == ("deleted", [])
+
+
+async def test_a_schedule_webhook_arriving_after_the_deletion_stores_nothing_of_the_candidate(
+    ingress: httpx.AsyncClient, settings: Settings, db_pool: asyncpg.Pool, redis: aioredis.Redis
+) -> None:
+    await deliver(ingress, deletion("candidate-1"))
+    await drain(settings)
+    late = schedule_webhook("late-1", updated_at=NOW, events=[event("late-event-1", NOW + timedelta(days=1))])
+    other = late.replace(b"candidate-1", b"candidate-2").replace(b"late-", b"other-")
+    for body in (late, other):
+        assert (await deliver(ingress, body)).json() == {"status": "queued"}
+    await drain(settings)
+
+    assert (await result_of(redis, late))["outcome"] == "candidate_deleted"
+    stored = await db_pool.fetch("SELECT id, candidate_id FROM interview_schedules ORDER BY id")
+    assert [tuple(r) for r in stored] == [("other-1", "candidate-2")], "another candidate's schedule is stored"
+    assert await db_pool.fetchval("SELECT count(*) FROM interview_events WHERE id = 'late-event-1'") == 0
+    assert await db_pool.fetchval("SELECT count(*) FROM event_interviewers WHERE event_id = 'late-event-1'") == 0
 
 
 @pytest.mark.parametrize(
