@@ -1,6 +1,6 @@
-"""`./run bench`: webhook ingress throughput vs a bare Starlette endpoint, worker ingestion speed, brief
-lateness for 1,000 interviews starting at once (`bench/reminders.py`) and click-to-`views.open` latency
-under a 10,000-job backlog (`bench/click.py`).
+"""`./run bench`: webhook ingress throughput vs a bare Starlette endpoint under wrk (`bench/http.py`), worker
+ingestion speed, brief lateness for 1,000 interviews starting at once (`bench/reminders.py`) and
+click-to-`views.open` latency under a 10,000-job backlog (`bench/click.py`).
 
 Everything runs on this machine in one command: embedded PostgreSQL and Redis (or DATABASE_URL /
 REDIS_URL), servers and the load generator as separate processes, and the baseline measured in the
@@ -15,24 +15,22 @@ import contextlib
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
-import psutil  # type: ignore[import-untyped]
-import redis.asyncio as aioredis
 
 from bench.click import ClickRun, click_benchmark, click_report
 from bench.common import ASHBY_KEY, ASHBY_WEBHOOK_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, fleet_env, fleet_workers
+from bench.http import HttpRun, as_json, http_benchmark, http_report
 from bench.loadgen import webhook_body
 from bench.reminders import CACHE_MODES, ReminderRun, reminders_benchmark, reminders_report
 from fleet.processes import wait_until
 from shared.db.migrations import apply_migrations, default_directory, load_migrations
 from shared.db.pool import with_database
-from shared.embedded import embedded_postgres, embedded_redis, free_port
+from shared.embedded import embedded_postgres, embedded_redis
 from shared.jobs import enqueue_ashby_event, queue_redis
 from sim.ashby.app import create_app as create_ashby
 from sim.ashby.app import sim_of
@@ -40,59 +38,6 @@ from sim.ashby.seed import seed_org
 from sim.serving import running
 from sim.slack import SlackState
 from sim.slack import create_app as create_slack
-
-
-def _cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
-
-
-async def _port_open(port: int) -> bool:
-    try:
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-    except OSError:
-        return False
-    writer.close()
-    return True
-
-
-async def http_benchmark(
-    app: str, env: dict[str, str], *, connections: int, warmup_s: float, duration_s: float
-) -> dict[str, object]:
-    port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.server",
-        app,
-        str(port),
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        await wait_until(lambda: _port_open(port), what=f"the {app} server")
-        cpu_before = _cpu_seconds(server.pid)
-        load = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.loadgen",
-            str(port),
-            ASHBY_WEBHOOK_SECRET,
-            str(connections),
-            str(warmup_s),
-            str(duration_s),
-            stdout=asyncio.subprocess.PIPE,
-        )
-        out, _ = await load.communicate()
-        result = dict(json.loads(out))
-        # Requests per CPU-second of the server process: its capacity per process, independent of how the
-        # two cores are shared with the load generator and Redis.
-        result["per_cpu_s"] = round(result["total_requests"] / (_cpu_seconds(server.pid) - cpu_before), 1)
-        return result
-    finally:
-        server.terminate()
-        await server.wait()
 
 
 async def ingest_benchmark(database_url: str, redis_url: str, count: int, logs: Path) -> dict[str, object]:
@@ -162,11 +107,9 @@ async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
     env = {"REDIS_URL": redis_url, "ASHBY_WEBHOOK_SECRET": ASHBY_WEBHOOK_SECRET, "LOG_LEVEL": "INFO"}
     results: dict[str, dict[str, object]] = {}
     if args.only in (None, "http"):
-        for app in ("bare", "ingress"):
-            await aioredis.Redis.from_url(redis_url).flushdb()
-            results[app] = await http_benchmark(
-                app, env, connections=args.connections, warmup_s=args.warmup, duration_s=args.duration
-            )
+        with tempfile.TemporaryDirectory(prefix="fleet-bench-http-") as workdir:
+            rounds = await http_benchmark(redis_url, env, http_run(args), Path(workdir))
+        results["http"] = {"rounds": as_json(rounds), "report": http_report(rounds, http_run(args))}
     if args.only in (None, "ingest"):
         with log_dir(args, "ingest") as logs:
             database_url = await fresh_database(pg_server)
@@ -196,6 +139,17 @@ def log_dir(args: argparse.Namespace, name: str) -> Iterator[Path]:
         yield Path(logs)
 
 
+def http_run(args: argparse.Namespace) -> HttpRun:
+    return HttpRun(
+        rounds=args.rounds,
+        threads=args.threads,
+        connections=args.connections,
+        warmup_s=args.warmup,
+        duration_s=args.duration,
+        bodies=args.bodies,
+    )
+
+
 def reminder_run(args: argparse.Namespace) -> ReminderRun:
     return ReminderRun(
         interviews=args.interviews or (100 if args.quick else 1000),
@@ -212,25 +166,8 @@ def click_run(args: argparse.Namespace) -> ClickRun:
 
 def report(results: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", ""]
-    if "bare" in results:
-        bare, ours = results["bare"], results["ingress"]
-        ratio = float(ours["rps"]) / float(bare["rps"])  # type: ignore[arg-type]
-        cpu_ratio = float(ours["per_cpu_s"]) / float(bare["per_cpu_s"])  # type: ignore[arg-type]
-        lines += [
-            f"POST /webhooks/ashby, {args.connections} connections, {args.duration:g} s measured after "
-            f"{args.warmup:g} s warm-up:",
-            "",
-            "| endpoint | requests/s | requests per server CPU-second | p50 ms | p99 ms | statuses |",
-            "|---|---|---|---|---|---|",
-            f"| bare Starlette (read body, 204) | {bare['rps']} | {bare['per_cpu_s']} | {bare['p50_ms']} | "
-            f"{bare['p99_ms']} | {bare['statuses']} |",
-            f"| ingress (verify + decode + enqueue) | {ours['rps']} | {ours['per_cpu_s']} | {ours['p50_ms']} | "
-            f"{ours['p99_ms']} | {ours['statuses']} |",
-            "",
-            f"Ingress = {ratio:.0%} of the bare endpoint's requests/s and {cpu_ratio:.0%} of its requests per server "
-            f"CPU-second (target >= 40%); p99 {ours['p99_ms']} ms (target < 20 ms).",
-            "",
-        ]
+    if "http" in results:
+        lines += [*results["http"]["report"], ""]  # type: ignore[misc]
     if "ingest" in results:
         ing = results["ingest"]
         lines.append(
@@ -250,9 +187,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller reminder and click runs (about a minute each)")
     parser.add_argument("--json", action="store_true", help="also print every figure as one JSON line")
     parser.add_argument("--keep-logs", metavar="DIR", help="keep the issue-4 benchmarks' worker logs in DIR")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--duration", type=float, default=10.0)
+    http = parser.add_argument_group("http (issue 11): the ingress vs a bare endpoint under wrk")
+    http.add_argument("--rounds", type=int, default=3, help="alternating rounds per endpoint")
+    http.add_argument("--threads", type=int, default=2, help="wrk threads")
+    http.add_argument("--connections", type=int, default=32, help="wrk connections")
+    http.add_argument("--warmup", type=float, default=2.0, help="s of the warm-up run before each measured run")
+    http.add_argument("--duration", type=float, default=10.0, help="s of each measured run")
+    http.add_argument("--bodies", type=int, default=200_000, help="distinct signed bodies wrk cycles through")
     parser.add_argument("--webhooks", type=int, default=5000)
     reminders = parser.add_argument_group("reminders (issue 4)")
     reminders.add_argument("--interviews", type=int, help="interviews at once, 3 interviewers each (1000; quick 100)")

@@ -1,4 +1,6 @@
-"""Serve either the real ingress or a bare Starlette endpoint with identical uvicorn settings.
+"""Serve either the real ingress or a bare Starlette endpoint with `fleet ingress`'s uvicorn settings
+(`ingress.server.ingress_config`: httptools with the header deadline, uvloop, the keep-alive and connection
+limits), JSON log lines to stdout.
 
 python -m bench.server ingress|bare PORT
 """
@@ -15,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ingress.app import create_app
+from ingress.server import ingress_config
 from shared.logs import configure_logging
 from shared.settings import load_settings
 
@@ -33,8 +36,7 @@ def main() -> None:
         if which == "ingress"
         else Starlette(routes=[Route("/webhooks/ashby", bare_endpoint, methods=["POST"])])
     )
-    # The same arguments `fleet ingress` uses.
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, server_header=False)
+    uvicorn.Server(ingress_config(settings, app, host="127.0.0.1", port=port)).run()
 
 
 if __name__ == "__main__":
