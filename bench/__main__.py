@@ -106,10 +106,12 @@ async def fresh_database(server_url: str) -> str:
 async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
     env = {"REDIS_URL": redis_url, "ASHBY_WEBHOOK_SECRET": ASHBY_WEBHOOK_SECRET, "LOG_LEVEL": "INFO"}
     results: dict[str, dict[str, object]] = {}
+    http_lines: list[str] = []
     if args.only in (None, "http"):
         with tempfile.TemporaryDirectory(prefix="fleet-bench-http-") as workdir:
             rounds = await http_benchmark(redis_url, env, http_run(args), Path(workdir))
-        results["http"] = {"rounds": as_json(rounds), "report": http_report(rounds, http_run(args))}
+        results["http"] = {"rounds": as_json(rounds)}
+        http_lines = http_report(rounds, http_run(args))
     if args.only in (None, "ingest"):
         with log_dir(args, "ingest") as logs:
             database_url = await fresh_database(pg_server)
@@ -122,7 +124,7 @@ async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
     if args.only in (None, "click"):
         with log_dir(args, "click") as logs:
             results["click"] = await click_benchmark(await fresh_database(pg_server), redis_url, click_run(args), logs)
-    print(report(results, args))
+    print(report(results, args, http_lines))
     if args.json:
         print(json.dumps(results, default=str))
 
@@ -147,6 +149,7 @@ def http_run(args: argparse.Namespace) -> HttpRun:
         warmup_s=args.warmup,
         duration_s=args.duration,
         bodies=args.bodies,
+        profile=args.profile,
     )
 
 
@@ -164,10 +167,10 @@ def click_run(args: argparse.Namespace) -> ClickRun:
     return ClickRun(clicks=args.clicks or (20 if args.quick else 70), backlog=args.backlog, workers=args.click_workers)
 
 
-def report(results: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
+def report(results: dict[str, dict[str, object]], args: argparse.Namespace, http_lines: list[str]) -> str:
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", ""]
-    if "http" in results:
-        lines += [*results["http"]["report"], ""]  # type: ignore[misc]
+    if http_lines:
+        lines += [*http_lines, ""]
     if "ingest" in results:
         ing = results["ingest"]
         lines.append(
@@ -194,6 +197,7 @@ def main() -> None:
     http.add_argument("--warmup", type=float, default=2.0, help="s of the warm-up run before each measured run")
     http.add_argument("--duration", type=float, default=10.0, help="s of each measured run")
     http.add_argument("--bodies", type=int, default=200_000, help="distinct signed bodies wrk cycles through")
+    http.add_argument("--profile", type=Path, help="also profile one ingress run with py-spy: collapsed stacks here")
     parser.add_argument("--webhooks", type=int, default=5000)
     reminders = parser.add_argument_group("reminders (issue 4)")
     reminders.add_argument("--interviews", type=int, help="interviews at once, 3 interviewers each (1000; quick 100)")

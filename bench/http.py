@@ -48,6 +48,7 @@ class HttpRun:
     warmup_s: float = 2.0
     duration_s: float = 10.0
     bodies: int = 200_000  # distinct bodies, split between wrk's threads: more than the ingress answers in one run
+    profile: Path | None = None  # after the rounds, one more ingress run under py-spy, its samples written here
 
 
 @dataclass
@@ -110,8 +111,9 @@ def write_bodies(prefix: Path, count: int, secret: str, threads: int) -> None:
 
 
 def _machine_busy_s() -> float:
+    # guest time is already inside user time on Linux, and steal is not this machine's: leave both out.
     times = psutil.cpu_times()
-    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+    return float(times.user + times.nice + times.system + getattr(times, "irq", 0.0) + getattr(times, "softirq", 0.0))
 
 
 async def _redis_cpu_s(redis: aioredis.Redis) -> float:
@@ -275,13 +277,64 @@ async def http_benchmark(redis_url: str, env: dict[str, str], run: HttpRun, work
                 for app in APPS:
                     results.append(await measure(servers[app], redis, bodies, run, round_))
                     print(f"round {round_} {app}: {results[-1].rps:,.0f} requests/s", file=sys.stderr)
+            if run.profile is not None:
+                await profile(servers["ingress"], redis, bodies, run, run.profile)
     finally:
         await redis.flushdb()
         await redis.aclose()
     return results
 
 
+async def profile(server: Server, redis: aioredis.Redis, bodies: Path, run: HttpRun, out: Path) -> None:
+    """One more warm-up and run against the ingress, sampled by py-spy (not one of the reported rounds: sampling
+    slows the server). Writes py-spy's collapsed stacks to `out` and the heaviest frames beside it (`.txt`)."""
+    spy = shutil.which("py-spy")
+    if spy is None:
+        raise BenchFailure("--profile needs py-spy on PATH (`pip install py-spy`)")
+    await redis.flushdb()
+    _check(server.app, (await _wrk(server.url, bodies, run, run.warmup_s))[0], "profile warm-up")
+    await redis.flushdb()
+    record = await asyncio.create_subprocess_exec(
+        spy, "record", "--pid", str(server.pid), "--duration", f"{run.duration_s:g}", "--rate", "200",
+        "--nonblocking", "--format", "raw", "--output", str(out),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    figures, _, _ = await _wrk(server.url, bodies, run, run.duration_s)
+    await record.wait()
+    _check(server.app, figures, "profiled run")
+    summarise_profile(out)
+
+
+def summarise_profile(collapsed: Path) -> None:
+    collapsed.with_suffix(".txt").write_text("\n".join(heaviest_frames(collapsed.read_text())) + "\n")
+
+
+def heaviest_frames(collapsed: str, top: int = 30) -> list[str]:
+    """Share of the samples in which each function is on the stack (inclusive) and on top of it (self)."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        samples = int(count)
+        total += samples
+        frames = [frame.rsplit(":", 1)[0] for frame in stack.split(";")]  # `function (file.py:line)` -> no line
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + samples
+        own[frames[-1]] = own.get(frames[-1], 0) + samples
+
+    def table(counts: dict[str, int]) -> list[str]:
+        ranked = sorted(counts.items(), key=lambda item: -item[1])[:top]
+        return [f"{100 * n / total:5.1f}%  {frame}" for frame, n in ranked]
+
+    return [f"{total} samples", "", "inclusive:", *table(inclusive), "", "self:", *table(own)]
+
+
 def http_report(results: Sequence[Measured], run: HttpRun) -> list[str]:
+    if not results:  # --rounds 0 --profile: a profile only
+        return []
     lines = [
         f"POST /webhooks/ashby under wrk ({run.threads} threads, {run.connections} connections), {run.rounds} "
         f"alternating rounds, each {run.duration_s:g} s measured after a {run.warmup_s:g} s warm-up run:",
