@@ -296,7 +296,7 @@ async def profile(server: Server, redis: aioredis.Redis, bodies: Path, run: Http
     await redis.flushdb()
     record = await asyncio.create_subprocess_exec(
         spy, "record", "--pid", str(server.pid), "--duration", f"{run.duration_s:g}", "--rate", "200",
-        "--nonblocking", "--format", "raw", "--output", str(out),
+        "--format", "raw", "--output", str(out),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     figures, _, _ = await _wrk(server.url, bodies, run, run.duration_s)
