@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 Call = tuple[tuple[Any, ...], asyncio.Future[Any]]
 
@@ -56,14 +56,36 @@ class ScriptBatcher:
                 future.set_result(result)
 
     async def _execute(self, batch: list[Call]) -> list[Any]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for args, _ in batch:
-                pipe.evalsha(self._sha, *args)
-            results = await pipe.execute(raise_on_error=False)
+        # One connection, one write, then the replies in order: what redis-py's pipeline does, without its
+        # per-command encoder and bookkeeping (a tenth of the ingress's CPU per webhook went there).
+        pool = self._redis.connection_pool
+        connection = await pool.get_connection()
+        try:
+            await connection.send_packed_command(b"".join(_evalsha(self._sha, args) for args, _ in batch))
+            results: list[Any] = []
+            for _ in batch:
+                try:
+                    results.append(await connection.read_response())
+                except ResponseError as exc:  # this call's error: the next replies are still on their way
+                    results.append(exc)
+        except BaseException:
+            await connection.disconnect(nowait=True)  # replies may be left unread: never reuse it
+            raise
+        finally:
+            await pool.release(connection)
         if any(isinstance(r, NoScriptError) for r in results):  # first use on this Redis, or after a restart
             await self._redis.script_load(self._script)
             return await self._execute(batch)
         for result in results:
             if isinstance(result, Exception):
                 raise result
-        return list(results)
+        return results
+
+
+def _evalsha(sha: str, args: tuple[Any, ...]) -> bytes:
+    """EVALSHA sha numkeys keys... args... in the Redis protocol (arguments are bytes, str or int)."""
+    parts = [b"*%d\r\n$7\r\nEVALSHA\r\n$%d\r\n%s\r\n" % (len(args) + 2, len(sha), sha.encode())]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)

@@ -74,3 +74,30 @@ async def test_every_caller_in_a_batch_sees_the_redis_failure() -> None:
         assert all(isinstance(r, RedisError) for r in results), results
     finally:
         await queue.aclose()
+
+
+async def test_an_error_reply_fails_its_batch_and_the_next_batch_reads_its_own_replies(
+    redis: aioredis.Redis, redis_url: str
+) -> None:
+    """The batcher reads every reply of a batch even after an error one, so the connection it gives back to the
+    pool holds no stale reply for the next batch to mistake for its own."""
+    queue = queue_redis(redis_url, max_connections=1)
+    batcher = enqueue_batcher(queue)
+    try:
+        await redis.set("not-a-queue", "x")  # ZADD on a string: WRONGTYPE, after the PSETEX ran
+        results = await asyncio.gather(
+            enqueue_unique(queue, "job_fn", job_id="a", queue_name="not-a-queue", batcher=batcher),
+            enqueue_unique(queue, "job_fn", job_id="b", queue_name=QUEUE_DEFAULT, batcher=batcher),
+            return_exceptions=True,
+        )
+        assert all(isinstance(r, RedisError) and "WRONGTYPE" in str(r) for r in results), results
+        queued = await asyncio.gather(
+            *(
+                enqueue_unique(queue, "job_fn", job_id=f"c{n}", queue_name=QUEUE_DEFAULT, batcher=batcher)
+                for n in range(3)
+            )
+        )
+        assert queued == [True, True, True]
+        assert await redis.zcard(QUEUE_DEFAULT) == 4  # b (its script ran) and c0..c2
+    finally:
+        await queue.aclose()
