@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import re
 import time
-from collections.abc import AsyncGenerator
 from typing import Any
 
 import msgspec
 import structlog
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,8 +45,8 @@ def error(status: int, message: str, **headers: str) -> JSONResponse:
 
 
 async def read_body(request: Request, *, timeout_s: float) -> bytes:
-    """The raw body of a Starlette request: see `receive_body`."""
-    return await _read_limited(request.stream(), request.headers.get("content-length"), timeout_s)
+    """The raw body of a Starlette request, read once: see `receive_body`."""
+    return await receive_body(request.scope, request.receive, timeout_s=timeout_s)
 
 
 async def receive_body(scope: Scope, receive: Receive, *, timeout_s: float) -> bytes:
@@ -61,38 +59,29 @@ async def receive_body(scope: Scope, receive: Receive, *, timeout_s: float) -> b
     the 413. A body declared larger is refused at once: reading it would cost more than the answer is
     worth, and such a client may see the reset instead (curl with `Expect: 100-continue` never sends it).
     """
-    return await _read_limited(_chunks(receive), header(scope, b"content-length"), timeout_s)
-
-
-async def _chunks(receive: Receive) -> AsyncGenerator[bytes, None]:
-    """The body's chunks straight from the server (what Starlette's `Request.stream` does, without a Request)."""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        yield message.get("body", b"")
-        if not message.get("more_body", False):
-            return
-
-
-async def _read_limited(stream: AsyncGenerator[bytes, None], content_length: str | None, timeout_s: float) -> bytes:
-    declared = _declared_length(content_length or "")
+    declared = _declared_length(header(scope, b"content-length") or "")
     if declared is not None and declared > DRAIN_MAX_BYTES:
         raise BodyRefused(error(413, TOO_LARGE, Connection="close"))
     chunks: list[bytes] = []
     size = 0
     try:
-        async with asyncio.timeout(timeout_s), contextlib.aclosing(stream) as chunked:
-            async for chunk in chunked:
+        # The server's messages read directly (Starlette's Request.stream, without its async generator): a
+        # webhook's body usually comes in one message.
+        async with asyncio.timeout(timeout_s):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise BodyRefused(error(400, "request body incomplete: the client disconnected"))
+                chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > DRAIN_MAX_BYTES:
                     break
                 if size <= MAX_BODY_BYTES:
                     chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
     except TimeoutError:
         raise BodyRefused(error(408, "request body not received in time", Connection="close")) from None
-    except ClientDisconnect:
-        raise BodyRefused(error(400, "request body incomplete: the client disconnected")) from None
     if size > MAX_BODY_BYTES:
         raise BodyRefused(error(413, TOO_LARGE, Connection="close"))
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)

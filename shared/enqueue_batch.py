@@ -87,5 +87,5 @@ def _evalsha(sha: str, args: tuple[Any, ...]) -> bytes:
     parts = [b"*%d\r\n$7\r\nEVALSHA\r\n$%d\r\n%s\r\n" % (len(args) + 2, len(sha), sha.encode())]
     for arg in args:
         data = arg if isinstance(arg, bytes) else str(arg).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        parts += (b"$%d\r\n" % len(data), data, b"\r\n")  # the job (2 KB) copied once, by the join
     return b"".join(parts)
