@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.logs import ConfiguredLogger
 from shared.metrics import Metrics
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -124,6 +125,7 @@ class RequestLogMiddleware:
         self.app = app
         self.metrics = metrics
         self.new_id = RequestIds()
+        self.log = ConfiguredLogger("ingress")
         # prometheus_client's labels() takes a lock and hashes its labels on every call: keep the children.
         self.counted: dict[tuple[str, int], tuple[Any, Any]] = {}
 
@@ -158,7 +160,9 @@ class RequestLogMiddleware:
             if self.metrics is not None:
                 self._count(path if path in ROUTES else "other", status, seconds)
             if path not in QUIET_ROUTES:
-                log.info("request", method=scope["method"], path=path, status=status, ms=round(seconds * 1000, 2))
+                self.log.get().info(
+                    "request", method=scope["method"], path=path, status=status, ms=round(seconds * 1000, 2)
+                )
             structlog.contextvars.unbind_contextvars("request_id")
 
     def _count(self, route: str, status: int, seconds: float) -> None:

@@ -7,15 +7,55 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 import structlog
+from structlog.typing import EventDict, WrappedLogger
 
 _encoder = msgspec.json.Encoder()
 
 
 def _json_line(event: object, **_: object) -> str:
     return _encoder.encode(event).decode()
+
+
+class _Timestamp:
+    """structlog's `TimeStamper(fmt="iso", utc=True)` (the same text: `2026-11-30T09:08:56.238503Z`) at a third of
+    its cost: the date and time of the current second are formatted once per second, not on every line."""
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.text = ""
+
+    def __call__(self, logger: WrappedLogger, method: str, event_dict: EventDict) -> EventDict:
+        now = time.time()
+        second = int(now)
+        if second != self.second:
+            self.second, self.text = second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        micro = int((now - second) * 1_000_000)
+        event_dict["timestamp"] = f"{self.text}.{micro:06d}Z" if micro else f"{self.text}Z"
+        return event_dict
+
+
+class ConfiguredLogger:
+    """structlog's logger `name`, built once per logging configuration, for a line written thousands of times a
+    second (the ingress's one line per request): `structlog.get_logger`'s proxy builds a new logger, and its
+    output, on every call. Reconfiguring structlog (as tests do, to read the lines) gives a new one."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.built_for: tuple[object, ...] = (None, None, None, None)
+        self.logger: Any = None
+
+    def get(self) -> Any:
+        config = structlog.get_config()
+        key = (config["processors"], config["wrapper_class"], config["logger_factory"], config["context_class"])
+        if any(now is not then for now, then in zip(key, self.built_for, strict=True)):
+            self.logger, self.built_for = structlog.get_logger(self.name).bind(), key
+        return self.logger
 
 
 def configure_logging(*, level: str = "INFO", fmt: str = "console") -> None:
@@ -29,7 +69,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "console") -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _Timestamp(),
             structlog.processors.format_exc_info,
             renderer,
         ],
