@@ -101,3 +101,17 @@ async def test_an_error_reply_fails_its_batch_and_the_next_batch_reads_its_own_r
         assert await redis.zcard(QUEUE_DEFAULT) == 4  # b (its script ran) and c0..c2
     finally:
         await queue.aclose()
+
+
+async def test_the_batchers_kept_connection_closed_by_redis_is_replaced_without_failing_a_batch(
+    redis: aioredis.Redis, redis_url: str
+) -> None:
+    queue = queue_redis(redis_url)
+    batcher = enqueue_batcher(queue)
+    try:
+        assert await enqueue_unique(queue, "job_fn", job_id="a", queue_name=QUEUE_DEFAULT, batcher=batcher)
+        assert await redis.client_kill_filter(_type="normal", skipme=True) >= 1  # as a Redis restart would
+        assert await enqueue_unique(queue, "job_fn", job_id="b", queue_name=QUEUE_DEFAULT, batcher=batcher)
+        assert await redis.zcard(QUEUE_DEFAULT) == 2
+    finally:
+        await queue.aclose()
