@@ -86,9 +86,10 @@ def ingress_config(settings: Settings, app: ASGIApp, *, host: str, port: int) ->
     )
 
 
-def serve(settings: Settings, *, host: str, port: int) -> int:
-    """Run the ingress until SIGINT/SIGTERM (uvicorn's graceful shutdown); the process exit code."""
-    server = uvicorn.Server(ingress_config(settings, create_app(settings), host=host, port=port))
+def serve(settings: Settings, *, host: str, port: int, app: ASGIApp | None = None) -> int:
+    """Run the ingress (or `app`, served the same way: the benchmark's baseline) until SIGINT/SIGTERM (uvicorn's
+    graceful shutdown); the process exit code."""
+    server = uvicorn.Server(ingress_config(settings, app or create_app(settings), host=host, port=port))
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0 if server.started else STARTUP_FAILURE
