@@ -5,11 +5,13 @@ Callers bind ids (request_id, job_id), never payloads, secrets or candidate pers
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import msgspec
 import structlog
@@ -58,6 +60,47 @@ class ConfiguredLogger:
         return self.logger
 
 
+class LineBuffer:
+    """Where JSON log lines go: stdout, in one write per event-loop iteration instead of one per line.
+
+    A busy ingress logs a line per request, thousands a second, and a write to a pipe or file per line cost as
+    much as rendering it. Lines logged while a loop runs are written together when the loop next turns (well
+    under a millisecond later); outside a loop, at once; the rest at exit. A process killed outright (SIGKILL)
+    loses the lines of its last iteration, which a write per line would not.
+    """
+
+    def __init__(self, file: TextIO) -> None:
+        self.file = file
+        self.lines: list[str] = []
+        self.scheduled = False
+        atexit.register(self.flush)
+
+    def msg(self, message: str) -> None:
+        self.lines.append(message)
+        if self.scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop in this thread: nothing would flush it later
+            self.flush()
+            return
+        self.scheduled = True
+        loop.call_soon(self.flush)
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+    def flush(self) -> None:
+        self.scheduled = False
+        lines, self.lines = self.lines, []  # a swap: a line appended by another thread meanwhile waits its turn
+        if lines:
+            self.file.write("\n".join(lines) + "\n")
+            self.file.flush()
+
+    def __call__(self, *args: Any) -> LineBuffer:  # structlog's logger factory: one buffer for every logger
+        return self
+
+
 def configure_logging(*, level: str = "INFO", fmt: str = "console") -> None:
     # msgspec renders JSON lines several times faster than the json module on the per-request path.
     renderer: structlog.typing.Processor = (
@@ -74,7 +117,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "console") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        logger_factory=LineBuffer(sys.stdout) if fmt == "json" else structlog.PrintLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=False,
     )
     # Library loggers (arq, uvicorn) go through the standard library at the same level.

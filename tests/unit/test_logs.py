@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import time
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 import structlog
 
-from shared.logs import ConfiguredLogger, _Timestamp, configure_logging
+from shared.logs import ConfiguredLogger, LineBuffer, _Timestamp, configure_logging
 
 
 @pytest.fixture
@@ -58,3 +59,39 @@ def test_the_configured_logger_is_built_once_per_configuration(restored: None) -
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=stream))
     request_log.get().info("request")  # below the level now configured
     assert stream.getvalue() == ""
+
+
+class CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+async def test_lines_logged_in_one_loop_iteration_are_written_together_when_the_loop_turns() -> None:
+    stream = CountingStream()
+    buffer = LineBuffer(stream)
+    buffer.msg('{"event":"a"}')
+    buffer.msg('{"event":"b"}')
+    assert stream.getvalue() == ""  # not yet: the loop has not turned
+    await asyncio.sleep(0)  # one turn of the loop, the point under test
+    assert stream.getvalue() == '{"event":"a"}\n{"event":"b"}\n' and stream.writes == 1
+    buffer.msg('{"event":"c"}')
+    await asyncio.sleep(0)
+    assert stream.getvalue().splitlines()[-1] == '{"event":"c"}' and stream.writes == 2
+
+
+def test_a_line_logged_outside_a_loop_is_written_at_once() -> None:
+    stream = CountingStream()
+    LineBuffer(stream).msg('{"event":"a"}')
+    assert stream.getvalue() == '{"event":"a"}\n'
+
+
+def test_json_logging_goes_through_the_line_buffer_and_console_logging_does_not(restored: None) -> None:
+    configure_logging(level="INFO", fmt="json")
+    assert isinstance(structlog.get_config()["logger_factory"], LineBuffer)
+    configure_logging(level="INFO", fmt="console")
+    assert not isinstance(structlog.get_config()["logger_factory"], LineBuffer)
