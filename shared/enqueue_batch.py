@@ -27,6 +27,7 @@ class ScriptBatcher:
         self._pending: list[Call] = []
         self._flush_task: asyncio.Task[None] | None = None
         self._connection: Connection | None = None  # taken from the client's pool, closed with it
+        self._timeout_s: float | None = None
 
     async def call(self, numkeys: int, *keys_and_args: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -81,15 +82,19 @@ class ScriptBatcher:
     async def _round_trip(self, packed: bytes, replies: int) -> list[Any]:
         connection = self._connection
         if connection is None:
-            connection = self._connection = await self._redis.connection_pool.get_connection()
+            connection = await self._redis.connection_pool.get_connection()
+            # The client's operation timeout bounds the whole round trip below, once, instead of every reply.
+            self._timeout_s, connection.socket_timeout = connection.socket_timeout, None
+            self._connection = connection
         try:
-            await connection.send_packed_command(packed)
-            results: list[Any] = []
-            for _ in range(replies):
-                try:
-                    results.append(await connection.read_response())
-                except ResponseError as exc:  # this call's error: the next replies are still on their way
-                    results.append(exc)
+            async with asyncio.timeout(self._timeout_s):
+                await connection.send_packed_command(packed)
+                results: list[Any] = []
+                for _ in range(replies):
+                    try:
+                        results.append(await connection.read_response())
+                    except ResponseError as exc:  # this call's error: the next replies are still on their way
+                        results.append(exc)
         except BaseException:
             # Replies may be left unread: close it (the next batch connects it again).
             await connection.disconnect(nowait=True)

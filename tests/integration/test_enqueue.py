@@ -115,3 +115,35 @@ async def test_the_batchers_kept_connection_closed_by_redis_is_replaced_without_
         assert await redis.zcard(QUEUE_DEFAULT) == 2
     finally:
         await queue.aclose()
+
+
+async def test_a_redis_that_never_answers_fails_the_batch_within_the_clients_operation_timeout() -> None:
+    hung_up = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Answers the connection's set-up commands, never the enqueue scripts, until the client hangs up.
+        while data := await reader.read(65536):
+            if b"EVALSHA" not in data:
+                writer.write(b"+OK\r\n" * data.count(b"*"))
+        writer.close()
+        hung_up.set()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    queue = queue_redis(f"redis://127.0.0.1:{port}/0", op_timeout_s=0.2)
+    batcher = enqueue_batcher(queue)
+    try:
+        async with asyncio.timeout(5):  # the guard of this test, far above the 0.2 s under test
+            results = await asyncio.gather(
+                *(
+                    enqueue_unique(queue, "job_fn", job_id=f"t{n}", queue_name=QUEUE_DEFAULT, batcher=batcher)
+                    for n in range(3)
+                ),
+                return_exceptions=True,
+            )
+        assert all(isinstance(r, TimeoutError) for r in results), results  # the batch's own deadline
+    finally:
+        await queue.aclose()
+        await asyncio.wait_for(hung_up.wait(), 5)
+        server.close()
+        await server.wait_closed()
