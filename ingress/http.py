@@ -65,24 +65,39 @@ async def receive_body(scope: Scope, receive: Receive, *, timeout_s: float) -> b
         raise BodyRefused(error(413, TOO_LARGE, Connection="close"))
     chunks: list[bytes] = []
     size = 0
+    # The deadline is a timer that cancels this task, turned into a 408 when it fired: what asyncio.timeout
+    # does, without its context manager's bookkeeping, which cost 4% of a webhook's CPU.
+    task = asyncio.current_task()
+    assert task is not None
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(timeout_s, expire)
     try:
         # The server's messages read directly (Starlette's Request.stream, without its async generator): a
         # webhook's body usually comes in one message.
-        async with asyncio.timeout(timeout_s):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise BodyRefused(error(400, "request body incomplete: the client disconnected"))
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > DRAIN_MAX_BYTES:
-                    break
-                if size <= MAX_BODY_BYTES:
-                    chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-    except TimeoutError:
-        raise BodyRefused(error(408, "request body not received in time", Connection="close")) from None
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise BodyRefused(error(400, "request body incomplete: the client disconnected"))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > DRAIN_MAX_BYTES:
+                break
+            if size <= MAX_BODY_BYTES:
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+    except asyncio.CancelledError:
+        if expired and task.uncancel() == 0:  # our timer's cancellation, and no one else's
+            raise BodyRefused(error(408, "request body not received in time", Connection="close")) from None
+        raise
+    finally:
+        timer.cancel()
     if size > MAX_BODY_BYTES:
         raise BodyRefused(error(413, TOO_LARGE, Connection="close"))
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
