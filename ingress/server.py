@@ -2,7 +2,7 @@
 
 uvicorn bounds idle keep-alive connections and concurrent connections, but not a client that opens a
 connection and sends half a request's headers: HeaderDeadlineProtocol closes it. The body's deadline is
-`ingress.http.read_body`'s, where the app reads it.
+`ingress.http.receive_body`'s, where the app reads it.
 """
 
 from __future__ import annotations
