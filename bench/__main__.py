@@ -1,6 +1,6 @@
-"""`./run bench`: webhook ingress throughput vs a bare Starlette endpoint, worker ingestion speed, brief
-lateness for 1,000 interviews starting at once (`bench/reminders.py`) and click-to-`views.open` latency
-under a 10,000-job backlog (`bench/click.py`).
+"""`./run bench`: webhook ingress throughput vs a bare Starlette endpoint under wrk (`bench/http.py`), worker
+ingestion speed, brief lateness for 1,000 interviews starting at once (`bench/reminders.py`) and
+click-to-`views.open` latency under a 10,000-job backlog (`bench/click.py`).
 
 Everything runs on this machine in one command: embedded PostgreSQL and Redis (or DATABASE_URL /
 REDIS_URL), servers and the load generator as separate processes, and the baseline measured in the
@@ -15,77 +15,21 @@ import contextlib
 import json
 import os
 import platform
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
-import psutil  # type: ignore[import-untyped]
-import redis.asyncio as aioredis
 
 from bench.advancement import AdvancementRun, advancement_benchmark, advancement_report
 from bench.click import ClickRun, click_benchmark, click_report
 from bench.common import ASHBY_WEBHOOK_SECRET
+from bench.http import HttpRun, as_json, http_benchmark, http_report
 from bench.ingest import ingest_benchmark, ingest_report
 from bench.reminders import CACHE_MODES, ReminderRun, reminders_benchmark, reminders_report
-from fleet.processes import wait_until
 from shared.db.migrations import apply_migrations, default_directory, load_migrations
 from shared.db.pool import with_database
-from shared.embedded import embedded_postgres, embedded_redis, free_port
-
-
-def _cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
-
-
-async def _port_open(port: int) -> bool:
-    try:
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-    except OSError:
-        return False
-    writer.close()
-    return True
-
-
-async def http_benchmark(
-    app: str, env: dict[str, str], *, connections: int, warmup_s: float, duration_s: float
-) -> dict[str, object]:
-    port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.server",
-        app,
-        str(port),
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        await wait_until(lambda: _port_open(port), what=f"the {app} server")
-        cpu_before = _cpu_seconds(server.pid)
-        load = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.loadgen",
-            str(port),
-            ASHBY_WEBHOOK_SECRET,
-            str(connections),
-            str(warmup_s),
-            str(duration_s),
-            stdout=asyncio.subprocess.PIPE,
-        )
-        out, _ = await load.communicate()
-        result = dict(json.loads(out))
-        # Requests per CPU-second of the server process: its capacity per process, independent of how the
-        # two cores are shared with the load generator and Redis.
-        result["per_cpu_s"] = round(result["total_requests"] / (_cpu_seconds(server.pid) - cpu_before), 1)
-        return result
-    finally:
-        server.terminate()
-        await server.wait()
+from shared.embedded import embedded_postgres, embedded_redis
 
 
 async def fresh_database(server_url: str) -> str:
@@ -107,12 +51,12 @@ async def fresh_database(server_url: str) -> str:
 async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
     env = {"REDIS_URL": redis_url, "ASHBY_WEBHOOK_SECRET": ASHBY_WEBHOOK_SECRET, "LOG_LEVEL": "INFO"}
     results: dict[str, dict[str, object]] = {}
+    http_lines: list[str] = []
     if args.only in (None, "http"):
-        for app in ("bare", "ingress"):
-            await aioredis.Redis.from_url(redis_url).flushdb()
-            results[app] = await http_benchmark(
-                app, env, connections=args.connections, warmup_s=args.warmup, duration_s=args.duration
-            )
+        with tempfile.TemporaryDirectory(prefix="fleet-bench-http-") as workdir:
+            rounds = await http_benchmark(redis_url, env, http_run(args), Path(workdir))
+        results["http"] = {"rounds": as_json(rounds)}
+        http_lines = http_report(rounds, http_run(args))
     if args.only in (None, "ingest"):
         with log_dir(args, "ingest") as logs:
             database_url = await fresh_database(pg_server)
@@ -133,7 +77,7 @@ async def run(args: argparse.Namespace, pg_server: str, redis_url: str) -> None:
         print("\n".join(advancement_report(advancement)))
         if args.json:
             print(json.dumps(advancement, default=str))
-    print(report(results, args))
+    print(report(results, args, http_lines))
     if args.json:
         print(json.dumps(results, default=str))
 
@@ -148,6 +92,18 @@ def log_dir(args: argparse.Namespace, name: str) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="fleet-bench-logs-") as logs:
         yield Path(logs)
+
+
+def http_run(args: argparse.Namespace) -> HttpRun:
+    return HttpRun(
+        rounds=args.rounds,
+        threads=args.threads,
+        connections=args.connections,
+        warmup_s=args.warmup,
+        duration_s=args.duration,
+        bodies=args.bodies,
+        profile=args.profile,
+    )
 
 
 def reminder_run(args: argparse.Namespace) -> ReminderRun:
@@ -165,27 +121,10 @@ def click_run(args: argparse.Namespace) -> ClickRun:
     return ClickRun(clicks=args.clicks or (20 if args.quick else 70), backlog=args.backlog, workers=args.click_workers)
 
 
-def report(results: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
+def report(results: dict[str, dict[str, object]], args: argparse.Namespace, http_lines: list[str]) -> str:
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", ""]
-    if "bare" in results:
-        bare, ours = results["bare"], results["ingress"]
-        ratio = float(ours["rps"]) / float(bare["rps"])  # type: ignore[arg-type]
-        cpu_ratio = float(ours["per_cpu_s"]) / float(bare["per_cpu_s"])  # type: ignore[arg-type]
-        lines += [
-            f"POST /webhooks/ashby, {args.connections} connections, {args.duration:g} s measured after "
-            f"{args.warmup:g} s warm-up:",
-            "",
-            "| endpoint | requests/s | requests per server CPU-second | p50 ms | p99 ms | statuses |",
-            "|---|---|---|---|---|---|",
-            f"| bare Starlette (read body, 204) | {bare['rps']} | {bare['per_cpu_s']} | {bare['p50_ms']} | "
-            f"{bare['p99_ms']} | {bare['statuses']} |",
-            f"| ingress (verify + decode + enqueue) | {ours['rps']} | {ours['per_cpu_s']} | {ours['p50_ms']} | "
-            f"{ours['p99_ms']} | {ours['statuses']} |",
-            "",
-            f"Ingress = {ratio:.0%} of the bare endpoint's requests/s and {cpu_ratio:.0%} of its requests per server "
-            f"CPU-second (target >= 40%); p99 {ours['p99_ms']} ms (target < 20 ms).",
-            "",
-        ]
+    if http_lines:
+        lines += [*http_lines, ""]
     if "ingest" in results:
         lines += ingest_report(results["ingest"])
     if "reminders" in results:
@@ -201,9 +140,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller reminder and click runs (about a minute each)")
     parser.add_argument("--json", action="store_true", help="also print every figure as one JSON line")
     parser.add_argument("--keep-logs", metavar="DIR", help="keep the issue-4 benchmarks' worker logs in DIR")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--duration", type=float, default=10.0)
+    http = parser.add_argument_group("http (issue 11): the ingress vs a bare endpoint under wrk")
+    http.add_argument("--rounds", type=int, default=3, help="alternating rounds per endpoint")
+    http.add_argument("--threads", type=int, default=2, help="wrk threads")
+    http.add_argument("--connections", type=int, default=32, help="wrk connections")
+    http.add_argument("--warmup", type=float, default=2.0, help="s of the warm-up run before each measured run")
+    http.add_argument("--duration", type=float, default=10.0, help="s of each measured run")
+    http.add_argument("--bodies", type=int, default=200_000, help="distinct signed bodies wrk cycles through")
+    http.add_argument("--profile", type=Path, help="also profile one ingress run with py-spy: collapsed stacks here")
     parser.add_argument("--webhooks", type=int, default=5000)
     parser.add_argument("--ingest-workers", type=int, default=1, help="`fleet worker --queue default` processes")
     parser.add_argument("--ingest-profile", type=Path, metavar="DIR", help="py-spy profiles of the ingest workers")

@@ -1,4 +1,6 @@
-"""Serve either the real ingress or a bare Starlette endpoint with identical uvicorn settings.
+"""Serve either the real ingress or a bare Starlette endpoint the way `fleet ingress` serves (`ingress.server.serve`:
+uvicorn on httptools with the header deadline, uvloop, the keep-alive and connection limits), JSON log lines to
+stdout.
 
 python -m bench.server ingress|bare PORT
 """
@@ -8,13 +10,13 @@ from __future__ import annotations
 import os
 import sys
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ingress.app import create_app
+from ingress.server import serve
 from shared.logs import configure_logging
 from shared.settings import load_settings
 
@@ -33,8 +35,7 @@ def main() -> None:
         if which == "ingress"
         else Starlette(routes=[Route("/webhooks/ashby", bare_endpoint, methods=["POST"])])
     )
-    # The same arguments `fleet ingress` uses.
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, server_header=False)
+    sys.exit(serve(settings, host="127.0.0.1", port=port, app=app))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 uvicorn bounds idle keep-alive connections and concurrent connections, but not a client that opens a
 connection and sends half a request's headers: HeaderDeadlineProtocol closes it. The body's deadline is
-`ingress.http.read_body`'s, where the app reads it.
+`ingress.http.receive_body`'s, where the app reads it.
 """
 
 from __future__ import annotations
@@ -43,9 +43,12 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._cancel_header_deadline()
         super().on_headers_complete()
+        self.cycle.transport = OneWriteResponses(self.transport)  # type: ignore[assignment]
 
     def on_response_complete(self) -> None:
         next_headers_pending = not self.pipeline  # a pipelined request's headers are already complete
+        if isinstance(self.cycle.transport, OneWriteResponses):
+            self.cycle.transport.flush()
         super().on_response_complete()
         if next_headers_pending and not self.transport.is_closing():
             self._arm_header_deadline()
@@ -70,6 +73,42 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
+class OneWriteResponses:
+    """The transport as one response sees it: the response head is held until the body's first part, and both go
+    out in one write. uvicorn writes the head as soon as the app starts its answer, then the body: two system
+    calls and two TCP segments (uvloop sets TCP_NODELAY) for every small JSON answer, where one does.
+
+    Only a final response's head is held (`HTTP/1.1 100 Continue` goes out at once: the client waits for it);
+    whatever is held goes out before a close and when the response completes (an answer without a body).
+    """
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self.head = b""
+
+    def write(self, data: bytes) -> None:
+        if self.head:
+            self.transport.writelines((self.head, data))  # one writev: the body is not copied
+            self.head = b""
+            return
+        if data.startswith(b"HTTP/1.1 ") and not data.startswith(b"HTTP/1.1 1"):
+            self.head = data
+            return
+        self.transport.write(data)
+
+    def flush(self) -> None:
+        if self.head:
+            self.transport.write(self.head)
+            self.head = b""
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def __getattr__(self, name: str) -> Any:  # is_closing, get_extra_info, ...: the transport's own
+        return getattr(self.transport, name)
+
+
 def ingress_config(settings: Settings, app: ASGIApp, *, host: str, port: int) -> uvicorn.Config:
     protocol = functools.partial(HeaderDeadlineProtocol, header_timeout_s=settings.ingress_header_timeout_s)
     return uvicorn.Config(
@@ -86,9 +125,10 @@ def ingress_config(settings: Settings, app: ASGIApp, *, host: str, port: int) ->
     )
 
 
-def serve(settings: Settings, *, host: str, port: int) -> int:
-    """Run the ingress until SIGINT/SIGTERM (uvicorn's graceful shutdown); the process exit code."""
-    server = uvicorn.Server(ingress_config(settings, create_app(settings), host=host, port=port))
+def serve(settings: Settings, *, host: str, port: int, app: ASGIApp | None = None) -> int:
+    """Run the ingress (or `app`, served the same way: the benchmark's baseline) until SIGINT/SIGTERM (uvicorn's
+    graceful shutdown); the process exit code."""
+    server = uvicorn.Server(ingress_config(settings, app or create_app(settings), host=host, port=port))
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0 if server.started else STARTUP_FAILURE

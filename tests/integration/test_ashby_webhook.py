@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -246,3 +247,36 @@ async def test_metrics_count_requests_by_route_and_signature_failures(client: ht
     assert 'fleet_http_requests_total{route="other",status="404"} 1.0' in text  # paths never become labels
     assert 'fleet_signature_failures_total{source="ashby"} 1.0' in text
     assert 'fleet_http_request_seconds_count{route="/webhooks/ashby"} 2.0' in text
+
+
+async def test_an_unexpected_failure_on_the_webhook_path_is_a_500_counted_and_raised_to_the_server(
+    redis_url: str,
+) -> None:
+    """The webhook path skips Starlette's error middleware: the request log answers the 500 in its place."""
+    queue = queue_redis(redis_url)
+    app = create_app(make_settings(redis_url=redis_url), queue=queue)
+
+    class Broken:
+        async def call(self, *args: object) -> object:
+            raise RuntimeError("a bug")
+
+    app.state.ingress = dataclasses.replace(app.state.ingress, batcher=Broken())
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": BODY, "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [(name.lower().encode(), value.encode()) for name, value in signed_headers(BODY).items()]
+    scope = {"type": "http", "method": "POST", "path": "/webhooks/ashby", "headers": headers, "query_string": b""}
+    try:
+        with pytest.raises(RuntimeError, match="a bug"):
+            await app(scope, receive, send)
+        assert sent[0]["status"] == 500 and sent[1]["body"] == b"Internal Server Error"
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+            scraped = (await client.get("http://ingress/metrics")).text
+        assert 'fleet_http_requests_total{route="/webhooks/ashby",status="500"} 1.0' in scraped
+    finally:
+        await queue.aclose()
