@@ -101,6 +101,13 @@ class LineBuffer:
         return self
 
 
+def flush_logs() -> None:
+    """Write the lines still buffered now: before a process ends without running its exit handlers."""
+    factory = structlog.get_config().get("logger_factory")
+    if isinstance(factory, LineBuffer):
+        factory.flush()
+
+
 def configure_logging(*, level: str = "INFO", fmt: str = "console") -> None:
     # msgspec renders JSON lines several times faster than the json module on the per-request path.
     renderer: structlog.typing.Processor = (

@@ -27,6 +27,7 @@ from redis import exceptions as redis_errors
 from shared.db.migrations import MigrationError
 from shared.durability import RedisNotDurable
 from shared.errors import error_label, is_transient
+from shared.logs import flush_logs
 from shared.metrics import build_metrics
 from shared.retry import full_jitter
 from shared.settings import Settings
@@ -209,5 +210,6 @@ async def _close(worker: Worker) -> None:
 def _hard_exit(after_s: float) -> None:
     # The loop is stuck (a job blocking it, or a close that never returns): a platform would SIGKILL us
     # soon anyway, and arq re-runs whatever was in flight.
+    flush_logs()  # os._exit skips the exit handlers that would write them
     print(f"worker did not stop within {after_s:.0f} s of SIGTERM; exiting", file=sys.stderr, flush=True)
     os._exit(3)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 import structlog
 
-from shared.logs import ConfiguredLogger, LineBuffer, _Timestamp, configure_logging
+from shared.logs import ConfiguredLogger, LineBuffer, _Timestamp, configure_logging, flush_logs
 
 
 @pytest.fixture
@@ -95,3 +95,14 @@ def test_json_logging_goes_through_the_line_buffer_and_console_logging_does_not(
     assert isinstance(structlog.get_config()["logger_factory"], LineBuffer)
     configure_logging(level="INFO", fmt="console")
     assert not isinstance(structlog.get_config()["logger_factory"], LineBuffer)
+
+
+async def test_flush_logs_writes_what_the_loop_has_not_yet_written(restored: None) -> None:
+    """What a hard exit (os._exit, no exit handlers) calls first, so the worker's last lines are not lost."""
+    stream = CountingStream()
+    buffer = LineBuffer(stream)
+    structlog.configure(logger_factory=buffer)
+    buffer.msg('{"event":"last words"}')
+    assert stream.getvalue() == ""
+    flush_logs()
+    assert stream.getvalue() == '{"event":"last words"}\n'
