@@ -16,15 +16,12 @@ from typing import Any
 import msgspec
 
 from shared.payloads.ashby import (
-    APPLICATION_ACTIONS,
-    CANDIDATE_ACTIONS,
     Application,
+    ApplicationWebhook,
     CandidateWebhook,
     InterviewSchedule,
-    decode_application_webhook,
-    decode_candidate_webhook,
-    decode_schedule_webhook,
-    envelope_decoder,
+    InterviewScheduleWebhook,
+    decode_webhook,
 )
 
 
@@ -48,19 +45,27 @@ class Decoded:
     candidate_event: CandidateWebhook | None = None
     undecodable: bool = False
 
+    @property
+    def subject(self) -> str:
+        """The id a dead letter names it by: the schedule's, the application's or the candidate's."""
+        if self.schedule is not None:
+            return self.schedule.id
+        if self.application is not None:
+            return self.application.id
+        return self.candidate_event.candidate_id if self.candidate_event is not None else ""
+
 
 def decode(webhook: Webhook) -> Decoded:
     """What the body says; `undecodable` when it no longer decodes (the ingress validated it: contract drift)."""
-    body = webhook.body
     try:
-        action = envelope_decoder.decode(body).action
-        if action in CANDIDATE_ACTIONS:
-            return Decoded(webhook, action, candidate_event=decode_candidate_webhook(body))
-        if action in APPLICATION_ACTIONS:
-            return Decoded(webhook, action, application=decode_application_webhook(body).data.application)
-        return Decoded(webhook, action, schedule=decode_schedule_webhook(body).data.interview_schedule)
+        action, decoded = decode_webhook(webhook.body)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return Decoded(webhook, undecodable=True)
+    if isinstance(decoded, InterviewScheduleWebhook):
+        return Decoded(webhook, action, schedule=decoded.data.interview_schedule)
+    if isinstance(decoded, ApplicationWebhook):
+        return Decoded(webhook, action, application=decoded.data.application)
+    return Decoded(webhook, action, candidate_event=decoded)
 
 
 def rounds(schedules: Sequence[InterviewSchedule]) -> list[list[int]]:
@@ -81,12 +86,12 @@ def rounds(schedules: Sequence[InterviewSchedule]) -> list[list[int]]:
 
 def subject_of(args: tuple[Any, ...]) -> str:
     """A dead letter's subject: the schedule's, the application's or the candidate's id, read from the body."""
-    action = envelope_decoder.decode(args[0]).action
-    if action in APPLICATION_ACTIONS:
-        return str(decode_application_webhook(args[0]).data.application.id)
-    if action in CANDIDATE_ACTIONS:
-        return decode_candidate_webhook(args[0]).candidate_id
-    return str(decode_schedule_webhook(args[0]).data.interview_schedule.id)
+    _, decoded = decode_webhook(args[0])
+    if isinstance(decoded, InterviewScheduleWebhook):
+        return str(decoded.data.interview_schedule.id)
+    if isinstance(decoded, ApplicationWebhook):
+        return str(decoded.data.application.id)
+    return decoded.candidate_id
 
 
 def schedule_result(outcome: str, events: int, planned: int) -> dict[str, Any]:

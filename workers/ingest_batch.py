@@ -29,13 +29,12 @@ import structlog
 
 from shared import jobs
 from shared.errors import Permanent, error_label, is_transient
-from shared.payloads.ashby import InterviewSchedule
-from shared.webhook_batch import Decoded, Webhook, decode, schedule_result, subject_of
+from shared.webhook_batch import Decoded, Webhook, decode, schedule_result
 from workers import webhook_claims
 from workers.deps import Deps
 from workers.job_boundary import BACKOFF_CAP_S, DEFAULT_TRIES, RETRY_WINDOW, dead_letter, defer_for
 from workers.jobs.privacy import apply_candidate_event
-from workers.schedule_store import apply_application, apply_schedule, apply_schedules
+from workers.schedule_store import apply_application, apply_each
 
 # Big enough that per-batch costs (a transaction, a dozen statements, two Redis calls) vanish per webhook,
 # small enough that a batch is well under a second of work and a few thousand rows per statement.
@@ -100,11 +99,12 @@ async def ingest(d: Deps, own: Webhook) -> dict[str, Any]:
 async def _process(d: Deps, webhooks: list[Webhook]) -> list[Outcome]:
     outcomes = []
     for n, webhook in enumerate(webhooks):
-        if n and webhook.job_try > DEFAULT_TRIES and _queued_for(webhook) >= RETRY_WINDOW:
-            outcomes.append(Outcome(Decoded(webhook), error=AttemptsExhausted()))
-            continue
         decoded = decode(webhook)
-        error = UndecodableWebhook("the webhook body no longer decodes") if decoded.undecodable else None
+        error: BaseException | None = None
+        if n and webhook.job_try > DEFAULT_TRIES and _queued_for(webhook) >= RETRY_WINDOW:
+            error = AttemptsExhausted()
+        elif decoded.undecodable:
+            error = UndecodableWebhook("the webhook body no longer decodes")
         outcomes.append(Outcome(decoded, error=error))
     todo = [o for o in outcomes if o.error is None]
     await _store_schedules(d, [o for o in todo if o.decoded.schedule is not None])
@@ -117,26 +117,13 @@ async def _process(d: Deps, webhooks: list[Webhook]) -> list[Outcome]:
 async def _store_schedules(d: Deps, outcomes: list[Outcome]) -> None:
     if not outcomes:
         return
-    schedules = [o.decoded.schedule for o in outcomes if o.decoded.schedule is not None]
-    try:
-        stored = await apply_schedules(d, schedules)
-    except Exception as exc:
-        if is_transient(exc) or len(outcomes) == 1:
-            for outcome in outcomes:
-                outcome.error = exc
-            return
-        # PostgreSQL refused the batch (a value, a constraint): one schedule per transaction finds the record.
-        log.warning("ashby_batch_refused", error=error_label(exc), webhooks=len(outcomes))
-        for outcome, schedule in zip(outcomes, schedules, strict=True):
-            await _guarded(outcome, _one_schedule(d, schedule))
-        return
-    for outcome, (change, planned) in zip(outcomes, stored, strict=True):
-        outcome.result = schedule_result(change.outcome, len(change.event_ids), planned)
-
-
-async def _one_schedule(d: Deps, schedule: InterviewSchedule) -> dict[str, Any]:
-    change, planned = await apply_schedule(d, schedule)
-    return schedule_result(change.outcome, len(change.event_ids), planned)
+    stored = await apply_each(d, [o.decoded.schedule for o in outcomes if o.decoded.schedule is not None])
+    for outcome, result in zip(outcomes, stored, strict=True):
+        if isinstance(result, Exception):
+            outcome.error = result
+        else:
+            change, planned = result
+            outcome.result = schedule_result(change.outcome, len(change.event_ids), planned)
 
 
 async def _guarded(outcome: Outcome, run: Awaitable[dict[str, Any]]) -> None:
@@ -157,7 +144,7 @@ async def _apply_other(d: Deps, decoded: Decoded) -> dict[str, Any]:
 
 async def _settle(d: Deps, outcomes: list[Outcome], *, started_ms: int, seconds: float) -> None:
     """Finish, dead-letter or hand back each claimed webhook, and count it as its own job would be counted."""
-    done: list[tuple[str, bytes]] = []
+    done: list[tuple[Webhook, dict[str, Any]]] = []
     back: list[tuple[str, float]] = []
     for outcome in outcomes:
         webhook = outcome.decoded.webhook
@@ -178,23 +165,18 @@ async def _settle(d: Deps, outcomes: list[Outcome], *, started_ms: int, seconds:
                 outcome.result = {"outcome": "dead_lettered", "error": error_label(outcome.error)}
                 status = "dead_lettered"
         if outcome.result is not None:
-            done.append((webhook.job_id, webhook_claims.result_of(webhook, outcome.result, started_ms=started_ms)))
+            done.append((webhook, outcome.result))
         d.metrics.jobs.labels(jobs.INGEST_ASHBY_EVENT, status).inc()
         d.metrics.job_seconds.labels(jobs.INGEST_ASHBY_EVENT).observe(seconds)
         if status == "dead_lettered":
             d.metrics.dead_letters.labels(jobs.INGEST_ASHBY_EVENT).inc()
         _log_one(outcome, own=False)
-    await webhook_claims.finish(d.queue, done)
-    await webhook_claims.release(d.queue, back)
+    await webhook_claims.settle(d.queue, done=done, back=back, started_ms=started_ms)
 
 
 async def _dead_letter(d: Deps, outcome: Outcome) -> None:
     webhook, error = outcome.decoded.webhook, outcome.error
     assert error is not None
-    try:
-        subject = subject_of((webhook.body,))
-    except Exception:  # naming the object must never lose the dead letter
-        subject = ""
     await dead_letter(
         d,
         job_id=webhook.job_id,
@@ -202,7 +184,7 @@ async def _dead_letter(d: Deps, outcome: Outcome) -> None:
         queue=jobs.QUEUE_DEFAULT,
         args=(webhook.body,),
         kwargs={k: v for k, v in webhook.kwargs.items() if k != jobs.REQUEST_ID},
-        subject=subject,
+        subject=outcome.decoded.subject,
         error="AttemptsExhausted" if isinstance(error, AttemptsExhausted) else error_label(error),
         attempts=webhook.job_try,
     )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import asyncpg
+import structlog
 
 from shared.db import advancement as advancement_db
 from shared.db import ashby_cache
@@ -21,17 +22,42 @@ from shared.db import privacy as privacy_db
 from shared.db import reminders as reminders_db
 from shared.db.schedule_batch import upsert_round
 from shared.db.schedules import CANDIDATE_DELETED, STORED, ScheduleChange, upsert_schedule
+from shared.errors import error_label, is_transient
 from shared.payloads.ashby import Application, InterviewSchedule
 from shared.webhook_batch import rounds
 from workers.deps import Deps
 from workers.jobs.people import queue_lookups
 from workers.metadata_refresh import queue_refresh
 
+log = structlog.get_logger("worker.ashby_events")
+
 
 async def apply_schedule(d: Deps, schedule: InterviewSchedule) -> tuple[ScheduleChange, int]:
     """Store one schedule and plan its reminders; returns the change and how many reminders were added."""
     [result] = await apply_schedules(d, [schedule], one_by_one=True)
     return result
+
+
+Applied = tuple[ScheduleChange, int]
+
+
+async def apply_each(d: Deps, schedules: Sequence[InterviewSchedule]) -> list[Applied | Exception]:
+    """`apply_schedules`, with each schedule's own outcome: when PostgreSQL refuses the batch for a value or a
+    constraint, the schedules are stored again one per transaction, so only the refused one fails. A blip
+    (PostgreSQL or Redis gone) fails them all: the caller hands them back to the queue."""
+    try:
+        return list(await apply_schedules(d, schedules))
+    except Exception as exc:
+        if is_transient(exc) or len(schedules) == 1:
+            return [exc] * len(schedules)
+        log.warning("ashby_batch_refused", error=error_label(exc), webhooks=len(schedules))
+    results: list[Applied | Exception] = []
+    for schedule in schedules:
+        try:
+            results.append(await apply_schedule(d, schedule))
+        except Exception as exc:
+            results.append(exc)
+    return results
 
 
 async def apply_schedules(

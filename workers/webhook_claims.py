@@ -133,6 +133,18 @@ def result_of(webhook: Webhook, result: Any, *, started_ms: int, queue_name: str
     )
 
 
+async def settle(
+    queue: ArqRedis,
+    *,
+    done: Sequence[tuple[Webhook, Any]],
+    back: Sequence[tuple[str, float]],
+    started_ms: int,
+) -> None:
+    """Record the claimed jobs that finished, with their results, and hand back those to run again."""
+    await finish(queue, [(w.job_id, result_of(w, result, started_ms=started_ms)) for w, result in done])
+    await release(queue, back)
+
+
 async def finish(
     queue: ArqRedis, results: Sequence[tuple[str, bytes]], *, queue_name: str = jobs.QUEUE_DEFAULT
 ) -> None:

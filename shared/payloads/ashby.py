@@ -424,6 +424,21 @@ def decode_schedule_webhook(body: bytes) -> InterviewScheduleWebhook:
     return _schedule_webhook_decoder.decode(storable_json(body))
 
 
+AshbyWebhook = InterviewScheduleWebhook | ApplicationWebhook | CandidateWebhook
+
+
+def decode_webhook(body: bytes) -> tuple[str, AshbyWebhook]:
+    """Any webhook the fleet subscribes to, by its action, made storable once: (action, webhook). Raises
+    msgspec.ValidationError / DecodeError like the decoders of each kind."""
+    body = storable_json(body)
+    action = envelope_decoder.decode(body).action
+    if action in CANDIDATE_ACTIONS:
+        return action, _candidate_webhook_decoder.decode(body)
+    if action in APPLICATION_ACTIONS:
+        return action, _application_webhook_decoder.decode(body)
+    return action, _schedule_webhook_decoder.decode(body)
+
+
 _schedule_webhook_decoder = msgspec.json.Decoder(InterviewScheduleWebhook)
 _application_webhook_decoder = msgspec.json.Decoder(ApplicationWebhook)
 _candidate_webhook_decoder = msgspec.json.Decoder(CandidateWebhook)

@@ -17,6 +17,7 @@ import structlog
 
 from shared import jobs
 from shared.db import sync_tokens
+from shared.db.schedules import STORED
 from shared.errors import error_label, is_transient
 from shared.payloads.ashby import InterviewSchedule, InterviewScheduleData, InterviewScheduleWebhook
 from shared.webhook_batch import Webhook, subject_of
@@ -72,7 +73,7 @@ async def _reconcile(d: Deps) -> dict[str, Any]:
             await _skip(d, schedule, exc)
             skipped += 1
             continue
-        applied += change.outcome != "stale"
+        applied += change.outcome in STORED
     await sync_tokens.put(d.pool, SCHEDULE_SYNC, run.sync_token, full_sync=run.full_resync, now=d.clock())
     return {"seen": run.count, "applied": applied, "skipped": skipped, "full_resync": run.full_resync}
 
