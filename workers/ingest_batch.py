@@ -28,11 +28,11 @@ from typing import Any
 import structlog
 
 from shared import jobs
-from shared.errors import Permanent, error_label, is_transient
+from shared.errors import Permanent, error_label
 from shared.webhook_batch import Decoded, Webhook, decode, schedule_result
 from workers import webhook_claims
 from workers.deps import Deps
-from workers.job_boundary import BACKOFF_CAP_S, DEFAULT_TRIES, RETRY_WINDOW, dead_letter, defer_for
+from workers.job_boundary import DEFAULT_TRIES, AttemptsExhausted, conclude_failure, given_up
 from workers.jobs.privacy import apply_candidate_event
 from workers.schedule_store import apply_application, apply_each
 
@@ -47,10 +47,6 @@ log = structlog.get_logger("worker.ashby_events")
 
 class UndecodableWebhook(Permanent):
     """A stored webhook body that no longer decodes (the contract drifted)."""
-
-
-class AttemptsExhausted(Exception):
-    """Claimed past its tries and the retry window: its worker died mid-batch every time."""
 
 
 @dataclass
@@ -101,7 +97,7 @@ async def _process(d: Deps, webhooks: list[Webhook]) -> list[Outcome]:
     for n, webhook in enumerate(webhooks):
         decoded = decode(webhook)
         error: BaseException | None = None
-        if n and webhook.job_try > DEFAULT_TRIES and _queued_for(webhook) >= RETRY_WINDOW:
+        if n and given_up(webhook.job_try, DEFAULT_TRIES, _queued_for(webhook)):
             error = AttemptsExhausted()
         elif decoded.undecodable:
             error = UndecodableWebhook("the webhook body no longer decodes")
@@ -143,27 +139,33 @@ async def _apply_other(d: Deps, decoded: Decoded) -> dict[str, Any]:
 
 
 async def _settle(d: Deps, outcomes: list[Outcome], *, started_ms: int, seconds: float) -> None:
-    """Finish, dead-letter or hand back each claimed webhook, and count it as its own job would be counted."""
+    """Finish, dead-letter or hand back each claimed webhook under the boundary's retry doctrine, and count it
+    as its own job would be counted."""
     done: list[tuple[Webhook, dict[str, Any]]] = []
     back: list[tuple[str, float]] = []
     for outcome in outcomes:
-        webhook = outcome.decoded.webhook
-        if outcome.error is None:
-            status = "done"
-        elif is_transient(outcome.error) and (webhook.job_try < DEFAULT_TRIES or _queued_for(webhook) < RETRY_WINDOW):
-            back.append((webhook.job_id, defer_for(outcome.error, webhook.job_try)))
-            status = "retry"
-        else:
-            try:
-                await _dead_letter(d, outcome)
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                back.append((webhook.job_id, BACKOFF_CAP_S))  # PostgreSQL is down too: it waits in the queue
-                status = "retry"
-            else:
-                outcome.result = {"outcome": "dead_lettered", "error": error_label(outcome.error)}
+        webhook, error = outcome.decoded.webhook, outcome.error
+        status = "done"
+        if error is not None:
+            delay = await conclude_failure(
+                d,
+                error,
+                job_id=webhook.job_id,
+                job_name=jobs.INGEST_ASHBY_EVENT,
+                queue=jobs.QUEUE_DEFAULT,
+                args=(webhook.body,),
+                kwargs={k: v for k, v in webhook.kwargs.items() if k != jobs.REQUEST_ID},
+                subject=outcome.decoded.subject,
+                job_try=webhook.job_try,
+                tries=DEFAULT_TRIES,
+                queued_for=_queued_for(webhook),
+            )
+            if delay is None:
+                outcome.result = {"outcome": "dead_lettered", "error": error_label(error)}
                 status = "dead_lettered"
+            else:
+                back.append((webhook.job_id, delay))
+                status = "retry"
         if outcome.result is not None:
             done.append((webhook, outcome.result))
         d.metrics.jobs.labels(jobs.INGEST_ASHBY_EVENT, status).inc()
@@ -172,22 +174,6 @@ async def _settle(d: Deps, outcomes: list[Outcome], *, started_ms: int, seconds:
             d.metrics.dead_letters.labels(jobs.INGEST_ASHBY_EVENT).inc()
         _log_one(outcome, own=False)
     await webhook_claims.settle(d.queue, done=done, back=back, started_ms=started_ms)
-
-
-async def _dead_letter(d: Deps, outcome: Outcome) -> None:
-    webhook, error = outcome.decoded.webhook, outcome.error
-    assert error is not None
-    await dead_letter(
-        d,
-        job_id=webhook.job_id,
-        job_name=jobs.INGEST_ASHBY_EVENT,
-        queue=jobs.QUEUE_DEFAULT,
-        args=(webhook.body,),
-        kwargs={k: v for k, v in webhook.kwargs.items() if k != jobs.REQUEST_ID},
-        subject=outcome.decoded.subject,
-        error="AttemptsExhausted" if isinstance(error, AttemptsExhausted) else error_label(error),
-        attempts=webhook.job_try,
-    )
 
 
 def _log_one(outcome: Outcome, *, own: bool) -> None:

@@ -88,7 +88,7 @@ def job(
             started = time.perf_counter()
             outcome = "error"
             try:
-                if not periodic and job_try > tries and _queued_for(ctx) >= RETRY_WINDOW:
+                if not periodic and given_up(job_try, tries, _queued_for(ctx)):
                     # Past its tries and its window without an outcome: its worker died mid-job every time.
                     await _give_up(on_give_up, ctx, args, kwargs)
                     await _dead_letter(ctx, fn.__name__, args, kwargs, "AttemptsExhausted", subject, periodic)
@@ -139,25 +139,83 @@ async def _failed(
     started: float,
 ) -> Any:
     error = error_label(exc)
-    transient = is_transient(exc)
-    if transient and periodic:
+    if is_transient(exc) and periodic:
         log.warning("job_failed_transient", error=error, ms=_ms(started))  # the next tick runs it again
         return {"outcome": "transient_failure"}
-    if transient and (job_try < tries or _queued_for(ctx) < RETRY_WINDOW):
-        defer = defer_for(exc, job_try)
-        log.warning("job_retry", error=error, defer_s=round(defer, 2), ms=_ms(started))
-        raise Retry(defer=defer) from exc
     try:
-        await _dead_letter(ctx, name, args, kwargs, error, subject, periodic)
+        about = subject(args)
+    except Exception:  # naming the object must never lose the dead letter
+        about = ""
+    delay = await conclude_failure(
+        deps(ctx),
+        exc,
+        job_id=f"periodic:{name}" if periodic else str(ctx.get("job_id")),
+        job_name=name,
+        queue=str(ctx.get("queue_name", jobs.QUEUE_DEFAULT)),
+        args=args,
+        kwargs=kwargs,
+        subject=about,
+        job_try=job_try,
+        tries=tries,
+        queued_for=_queued_for(ctx),
+    )
+    if delay is not None:
+        raise Retry(defer=delay) from exc
+    log.error("job_dead_lettered", error=error, transient=is_transient(exc), ms=_ms(started))
+    report_exception(exc)
+    return {"outcome": "dead_lettered", "error": error}
+
+
+async def conclude_failure(
+    d: Deps,
+    exc: BaseException,
+    *,
+    job_id: str,
+    job_name: str,
+    queue: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    subject: str,
+    job_try: int,
+    tries: int,
+    queued_for: timedelta,
+) -> float | None:
+    """A failed try, under the one retry doctrine: the seconds until the next try (a blip, within the job's
+    tries or its retry window), or None once the job is dead-lettered. For the jobs arq runs (through `job`)
+    and for those a running job claimed into its batch (`workers/ingest_batch.py`)."""
+    error = error_label(exc)
+    if is_transient(exc) and (job_try < tries or queued_for < RETRY_WINDOW):
+        delay = defer_for(exc, job_try)
+        log.warning("job_retry", error=error, defer_s=round(delay, 2), job_id=job_id)
+        return delay
+    try:
+        await dead_letter(
+            d,
+            job_id=job_id,
+            job_name=job_name,
+            queue=queue,
+            args=args,
+            kwargs=kwargs,
+            subject=subject,
+            error=error,
+            attempts=job_try,
+        )
     except Exception as record_exc:
         if not is_transient(record_exc):
             raise
         # The database is down too: keep the job in the queue until its dead letter can be written.
-        log.warning("dead_letter_deferred", error=error, cause=error_label(record_exc))
-        raise Retry(defer=BACKOFF_CAP_S) from exc
-    log.error("job_dead_lettered", error=error, transient=transient, ms=_ms(started))
-    report_exception(exc)
-    return {"outcome": "dead_lettered", "error": error}
+        log.warning("dead_letter_deferred", error=error, cause=error_label(record_exc), job_id=job_id)
+        return BACKOFF_CAP_S
+    return None
+
+
+class AttemptsExhausted(Exception):
+    """Past its tries and its retry window without an outcome: its worker died mid-job every time."""
+
+
+def given_up(job_try: int, tries: int, queued_for: timedelta) -> bool:
+    """Whether a job starting its try `job_try` is past its tries and its window (never retried after)."""
+    return job_try > tries and queued_for >= RETRY_WINDOW
 
 
 def _count(ctx: dict[str, Any], name: str, outcome: str, seconds: float) -> None:
