@@ -46,8 +46,16 @@ def error(status: int, message: str, **headers: str) -> JSONResponse:
 
 
 async def read_body(request: Request, *, timeout_s: float) -> bytes:
-    """The raw body of a Starlette request, read once: see `receive_body`."""
-    return await receive_body(request.scope, request.receive, timeout_s=timeout_s)
+    """The raw body of a Starlette request, read once: see `receive_body`. A body another layer has already read
+    through `Request.body()` (Sentry's Starlette integration does, to describe requests) is no longer in the
+    server's messages, only in Starlette's cache on the request, which `Request.stream` also reads first:
+    waiting on the messages would answer 408 after the deadline."""
+    cached: bytes | None = getattr(request, "_body", None)
+    if cached is None:
+        return await receive_body(request.scope, request.receive, timeout_s=timeout_s)
+    if len(cached) > MAX_BODY_BYTES:
+        raise BodyRefused(error(413, TOO_LARGE, Connection="close"))
+    return cached
 
 
 async def receive_body(scope: Scope, receive: Receive, *, timeout_s: float) -> bytes:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from starlette.requests import Request
 from starlette.types import Message
 
-from ingress.http import BodyRefused, receive_body
+from ingress.http import BodyRefused, read_body, receive_body
 
 SCOPE = {"type": "http", "method": "POST", "path": "/webhooks/ashby", "headers": [], "query_string": b""}
 
@@ -43,3 +44,18 @@ async def test_a_body_in_one_message_is_returned_as_sent() -> None:
         return {"type": "http.request", "body": b'{"action":"ping"}', "more_body": False}
 
     assert await receive_body(SCOPE, receive, timeout_s=1) == b'{"action":"ping"}'
+
+
+async def test_a_body_another_layer_already_read_is_taken_from_starlettes_cache() -> None:
+    """Sentry's Starlette integration reads `Request.body()` before the route: the messages are gone."""
+    messages = [{"type": "http.request", "body": b'{"type": "url_verification"}', "more_body": False}]
+
+    async def receive() -> Message:
+        if messages:
+            return messages.pop()
+        await asyncio.Event().wait()  # what a server does once the body was delivered: wait for a disconnect
+        raise AssertionError("unreachable")
+
+    request = Request({**SCOPE, "path": "/slack/events"}, receive)
+    assert await request.body() == b'{"type": "url_verification"}'
+    assert await read_body(request, timeout_s=0.05) == b'{"type": "url_verification"}'
