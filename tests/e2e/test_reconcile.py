@@ -99,8 +99,8 @@ async def test_a_nul_character_pasted_into_ashby_is_stored_without_it(
 ) -> None:
     async with world(db_url, redis_url, redis) as w:
         schedule = w.ashby.panel(start=T0 + timedelta(hours=2), interviewers=2, shadows=0)
-        # Stored first: the simulator's two payloads can carry the same millisecond updatedAt, and run together the creation
-        # (no location yet) could be stored last.
+        # Stored first: the simulator's two payloads can carry the same millisecond updatedAt, and run together
+        # the creation (no location yet) could be stored last.
         assert {status for _, status in await w.deliver_webhooks()} == {200}
         await w.drain()
         w.ashby.org.events[schedule.event_ids[0]].location = "Room\x00 4"  # pasted from somewhere
