@@ -41,6 +41,9 @@ class Deps:
     metrics: Metrics = field(default_factory=build_metrics)
     # Ashby fetches in flight in this process, by object: concurrent misses of one object share one request.
     fetches: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
+    # Webhook batches this process stores at once (`workers/ingest_batch.py`): two keep it busy while
+    # PostgreSQL works on the other's statements.
+    ingest_lanes: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
 
 
 def deps(ctx: dict[str, Any]) -> Deps:

@@ -16,10 +16,8 @@ Every webhook in the batch keeps what its own job guaranteed:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
-import weakref
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,8 +37,6 @@ from workers.schedule_store import apply_application, apply_each
 # Big enough that per-batch costs (a transaction, a dozen statements, two Redis calls) vanish per webhook,
 # small enough that a batch is well under a second of work and a few thousand rows per statement.
 BATCH_SIZE = 500
-# Batches one worker process runs at once: two keep it busy while PostgreSQL works on the other's statements.
-LANES = 2
 
 log = structlog.get_logger("worker.ashby_events")
 
@@ -56,20 +52,9 @@ class Outcome:
     error: BaseException | None = None
 
 
-_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-
-
-def _lane() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    lane = _lanes.get(loop)
-    if lane is None:
-        lane = _lanes[loop] = asyncio.Semaphore(LANES)
-    return lane
-
-
 async def ingest(d: Deps, own: Webhook) -> dict[str, Any]:
     """Store `own` with the batch it claims; returns own's result or raises own's error for its boundary."""
-    async with _lane():
+    async with d.ingest_lanes:
         others = await webhook_claims.claim(d.queue, own_id=own.job_id, limit=BATCH_SIZE - 1)
         started = time.perf_counter()
         started_ms = int(time.time() * 1000)
