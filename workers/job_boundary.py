@@ -142,19 +142,12 @@ async def _failed(
     if is_transient(exc) and periodic:
         log.warning("job_failed_transient", error=error, ms=_ms(started))  # the next tick runs it again
         return {"outcome": "transient_failure"}
-    try:
-        about = subject(args)
-    except Exception:  # naming the object must never lose the dead letter
-        about = ""
     delay = await conclude_failure(
         deps(ctx),
         exc,
-        job_id=f"periodic:{name}" if periodic else str(ctx.get("job_id")),
-        job_name=name,
-        queue=str(ctx.get("queue_name", jobs.QUEUE_DEFAULT)),
+        **_identity(ctx, name, args, subject, periodic),
         args=args,
         kwargs=kwargs,
-        subject=about,
         job_try=job_try,
         tries=tries,
         queued_for=_queued_for(ctx),
@@ -245,21 +238,30 @@ async def _dead_letter(
     subject: Subject,
     periodic: bool,
 ) -> None:
+    await dead_letter(
+        deps(ctx),
+        **_identity(ctx, name, args, subject, periodic),
+        args=args,
+        kwargs=kwargs,
+        error=error,
+        attempts=int(ctx.get("job_try", 1)),
+    )
+
+
+def _identity(
+    ctx: dict[str, Any], name: str, args: tuple[Any, ...], subject: Subject, periodic: bool
+) -> dict[str, str]:
+    """What a dead letter names a job by: its id (one per periodic job), name, queue and subject."""
     try:
         about = subject(args)
     except Exception:  # naming the object must never lose the dead letter
         about = ""
-    await dead_letter(
-        deps(ctx),
-        job_id=f"periodic:{name}" if periodic else str(ctx.get("job_id")),
-        job_name=name,
-        queue=str(ctx.get("queue_name", jobs.QUEUE_DEFAULT)),
-        args=args,
-        kwargs=kwargs,
-        subject=about,
-        error=error,
-        attempts=int(ctx.get("job_try", 1)),
-    )
+    return {
+        "job_id": f"periodic:{name}" if periodic else str(ctx.get("job_id")),
+        "job_name": name,
+        "queue": str(ctx.get("queue_name", jobs.QUEUE_DEFAULT)),
+        "subject": about,
+    }
 
 
 async def dead_letter(
